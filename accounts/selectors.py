@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
+
+from .models import User
+
+
+def user_security_summary(*, user: User) -> dict[str, object]:
+    """What the dashboard and the account page say about a customer's sign-in safety."""
+    emails = list(EmailAddress.objects.filter(user=user).order_by("-primary", "email"))
+    primary = next((e for e in emails if e.primary), None)
+    pending = next((e for e in emails if not e.primary and not e.verified), None)
+    return {
+        "email_verified": bool(primary and primary.verified),
+        "pending_email": pending.email if pending else "",
+        "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+        "session_count": UserSession.objects.filter(user=user).count(),
+    }

@@ -1,0 +1,39 @@
+"""The client-area menu.
+
+Each entry names a URL; an entry whose app has not shipped its pages yet does
+not resolve and is left out, so the menu never links to a page that isn't there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+CLIENT_AREA_MENU = (
+    ("Dashboard", "core:dashboard"),
+    ("Services", "billing:services"),
+    ("Invoices", "billing:invoices"),
+    ("Payment methods", "billing:payment_methods"),
+    ("Support", "support:tickets"),
+    ("Account", "accounts:index"),
+    ("Privacy", "privacy:index"),
+)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url: str
+    current: bool
+
+
+def client_area_menu(path: str) -> list[MenuItem]:
+    items = []
+    for label, name in CLIENT_AREA_MENU:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append(MenuItem(label=label, url=url, current=path.startswith(url)))
+    return items
