@@ -16,4 +16,5 @@ urlpatterns = [
     path("accounts/sessions/", accounts_views.sessions),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("privacy.urls")),
 ]
