@@ -31,7 +31,7 @@ run: install
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting a Celery worker with beat in the background."; \
 		$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
-		trap 'kill %1 2>/dev/null' EXIT; \
+		worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT); \
 	else \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT); \
