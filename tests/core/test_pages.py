@@ -95,3 +95,32 @@ def test_static_files_are_served_by_whitenoise(client, db):
 
     assert response.status_code == 200
     assert b"--brand" in b"".join(response.streaming_content)
+
+
+def test_a_form_posted_without_its_csrf_token_gets_a_friendly_403(db):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(reverse("account_login"), {"login": "a@example.com", "password": "x"})
+
+    assert response.status_code == 403
+    assert "This form has expired" in response.text
+
+
+def test_a_forbidden_page_gets_a_friendly_403(alice_client):
+    from django.core.exceptions import PermissionDenied
+    from django.test import override_settings
+    from django.urls import include, path
+
+    def forbidden(request):
+        raise PermissionDenied
+
+    urls = type(
+        "Urls",
+        (),
+        {"urlpatterns": [path("forbidden/", forbidden), path("", include("config.urls"))]},
+    )
+    with override_settings(ROOT_URLCONF=urls):
+        response = alice_client.get("/forbidden/")
+
+    assert response.status_code == 403
+    assert "You don't have access to this page" in response.text
