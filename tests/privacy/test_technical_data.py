@@ -70,11 +70,13 @@ def test_the_security_page_query_count_does_not_grow_with_sign_ins(
     from django.test.utils import CaptureQueriesContext
 
     browser = sign_in(alice, IPHONE, "203.0.113.7", django_capture_on_commit_callbacks)
+    browser.get(reverse("privacy:security"))
 
     def privacy_queries():
         with CaptureQueriesContext(connection) as captured:
             browser.get(reverse("privacy:security"))
-        return [q["sql"] for q in captured if 'usersessions_usersession"."last_seen' not in q]
+        # allauth's session-activity tracking writes now and then; not this page's work.
+        return [q["sql"] for q in captured if not q["sql"].startswith("UPDATE")]
 
     few = len(privacy_queries())
     for n in range(5):
