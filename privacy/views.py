@@ -133,11 +133,17 @@ def terms(request: HttpRequest, version: int | None = None) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     """Account > Privacy: this browser's choice, the customer's ledger and acceptances."""
     ledger = list(selectors.consent_ledger(user=request.user)[:LEDGER_ROWS])
+    state = consent_state(request)
+    # What can be withdrawn: this browser's consent and the customer's latest choice
+    # made in any other browser while signed in.
+    latest = ledger[0].answers if ledger else {}
+    withdrawable = [g for g in OPTIONAL_GROUPS if g in state.accepted or latest.get(g)]
     return render(
         request,
         "privacy/index.html",
         {
-            "state": consent_state(request),
+            "state": state,
+            "withdrawable": withdrawable,
             "groups": OPTIONAL_GROUPS,
             "ledger": ledger,
             "acceptances": list(selectors.document_acceptances(user=request.user)),

@@ -139,3 +139,24 @@ def test_a_withdrawal_by_one_customer_leaves_another_customers_consent_alone(
         alice_browser.post(reverse("privacy:withdraw"), {"group": "all"})
 
     assert beacon_timing(bob_browser).status_code == 204
+
+
+@pytest.mark.django_db
+def test_consent_given_in_another_browser_can_be_withdrawn_from_this_one(
+    alice, django_capture_on_commit_callbacks
+):
+    laptop, phone = Client(), Client()
+    laptop.force_login(alice)
+    phone.force_login(alice)
+    choose(phone, choice="custom", advertising="on")
+
+    html = laptop.get(reverse("privacy:index")).content.decode()
+    assert "given in another browser" in html
+    assert "Withdraw advertising consent" in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        laptop.post(reverse("privacy:withdraw"), {"group": "advertising"})
+
+    visit = {"kind": "visit", "path": "/", "from_path": "", "seconds": 1}
+    assert phone.post(reverse("privacy:beacon"), visit).status_code == 403
+    assert ConsentRecord.objects.filter(user=alice).first().answers["advertising"] is False
