@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("core.urls")),
     path("account/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
