@@ -9,14 +9,18 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from core.exceptions import ApplicationError
+
 from . import emails, sms
 from .errors import DeliveryError
 from .models import (
+    Campaign,
     Category,
     Channel,
     ConsentChannel,
@@ -56,7 +60,14 @@ def unsubscribe_url(*, user_id: int, purpose: str) -> str:
     return absolute_url(reverse("notifications:unsubscribe", args=[token]))
 
 
-def _email_row(*, user: Any, kind: str, context: dict[str, Any], category: str) -> OutboxMessage:
+def _email_row(
+    *,
+    user: Any,
+    kind: str,
+    context: dict[str, Any],
+    category: str,
+    campaign: Campaign | None = None,
+) -> OutboxMessage:
     link = ""
     if category == Category.MARKETING:
         link = unsubscribe_url(user_id=user.pk, purpose=Purpose.MARKETING_EMAIL)
@@ -71,10 +82,18 @@ def _email_row(*, user: Any, kind: str, context: dict[str, Any], category: str) 
         body_text=rendered.text,
         body_html=rendered.html,
         headers=rendered.headers,
+        campaign=campaign,
     )
 
 
-def _sms_row(*, user: Any, kind: str, context: dict[str, Any], category: str) -> OutboxMessage:
+def _sms_row(
+    *,
+    user: Any,
+    kind: str,
+    context: dict[str, Any],
+    category: str,
+    campaign: Campaign | None = None,
+) -> OutboxMessage:
     ctx = {**context, **emails.layout_context(user)}
     body = emails.render_text(f"notifications/sms/{kind}.txt", ctx).strip()
     if category == Category.MARKETING:
@@ -86,6 +105,7 @@ def _sms_row(*, user: Any, kind: str, context: dict[str, Any], category: str) ->
         kind=kind,
         recipient=str(user.phone),
         body_text=body,
+        campaign=campaign,
     )
 
 
@@ -301,8 +321,6 @@ def sms_reply_apply(*, phone: str, body: str) -> int:
     START turns SMS alerts back on but not marketing, which needs a fresh,
     explicit opt-in. Returns how many customers changed; other words do nothing.
     """
-    from django.contrib.auth import get_user_model
-
     keyword = body.strip().upper()
     if keyword in STOP_KEYWORDS:
         choices = {Purpose.SMS_ALERTS: False, Purpose.MARKETING_SMS: False}
@@ -334,3 +352,71 @@ def sms_status_apply(*, provider_id: str, status: str, error_code: str = "") -> 
         reason = f"Twilio reported {status}" + (f" (error {error_code})" if error_code else "")
         return bool(rows.update(status=Status.FAILED, failed_at=now, last_error=reason))
     return False
+
+
+def marketing_audience(*, channel: str) -> Any:
+    """Customers a marketing message on `channel` may reach now, as one query."""
+    consent = {
+        Channel.EMAIL: "notification_preferences__marketing_email",
+        Channel.SMS: "notification_preferences__marketing_sms",
+    }[channel]
+    audience = get_user_model().objects.filter(
+        is_active=True, processing_restricted_at__isnull=True, **{consent: True}
+    )
+    address = "email" if channel == Channel.EMAIL else "phone"
+    return audience.exclude(**{address: ""}).order_by("pk")
+
+
+def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
+    """Queues one outbox row per consenting, unrestricted customer; returns how many.
+
+    A campaign is queued once: the queued_at stamp is claimed with a conditional
+    update, so a double click or a second admin cannot send it twice. The rows
+    are written with bulk_create in the same transaction and dispatched when it
+    commits; each is rendered for its customer (name, unsubscribe link).
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = Campaign.objects.filter(pk=campaign.pk, queued_at__isnull=True).update(
+            queued_at=now
+        )
+        if not claimed:
+            raise ApplicationError(f"The campaign “{campaign.name}” has already been queued.")
+        build = _email_row if campaign.channel == Channel.EMAIL else _sms_row
+        rows = [
+            build(
+                user=user,
+                kind="campaign",
+                context={"campaign": campaign},
+                category=Category.MARKETING,
+                campaign=campaign,
+            )
+            for user in marketing_audience(channel=campaign.channel).iterator(chunk_size=batch_size)
+        ]
+        created = OutboxMessage.objects.bulk_create(rows, batch_size=batch_size)
+        Campaign.objects.filter(pk=campaign.pk).update(queued_count=len(created))
+        ids = [row.pk for row in created]
+        transaction.on_commit(lambda: [dispatch(message_id) for message_id in ids])
+    campaign.queued_at, campaign.queued_count = now, len(created)
+    return len(created)
+
+
+@transaction.atomic
+def message_resend(*, message: OutboxMessage) -> bool:
+    """Puts a failed row back in the queue for a fresh series of attempts.
+
+    Only failed rows: a sent one is never sent again. Returns whether the row
+    was re-queued (False when it was not failed, e.g. a second click).
+    """
+    now = timezone.now()
+    requeued = OutboxMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
+        status=Status.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        dispatched_at=now,
+        failed_at=None,
+        claimed_at=None,
+    )
+    if requeued:
+        transaction.on_commit(partial(dispatch, message.pk))
+    return bool(requeued)

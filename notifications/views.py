@@ -28,7 +28,8 @@ def client_ip(request: HttpRequest) -> str | None:
 def preferences(request: HttpRequest) -> HttpResponse:
     current = preferences_get(user=request.user)
     initial = {purpose: getattr(current, purpose) for purpose in Purpose.values}
-    form = PreferencesForm(request.POST or None, initial=initial)
+    # An all-unticked form posts no fields at all: bind on the method, not on the data.
+    form = PreferencesForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         records = preferences_update(
             user=request.user,
