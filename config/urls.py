@@ -15,6 +15,7 @@ urlpatterns = [
     # constant number of queries; everything else under /accounts/ is allauth's.
     path("accounts/sessions/", accounts_views.sessions),
     path("accounts/", include("allauth.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("", include("privacy.urls")),
 ]
