@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError
 
 from .models import (
-    ConsentRecord,
+    CookieConsentRecord,
     CookieFacts,
     DocumentAcceptance,
     LegalDocument,
@@ -94,8 +94,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdmin):
+@admin.register(CookieConsentRecord)
+class CookieConsentRecordAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "action",

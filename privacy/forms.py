@@ -4,7 +4,7 @@ from django import forms
 
 from core.consent import OPTIONAL_GROUPS
 
-from .models import ConsentRecord
+from .models import CookieConsentRecord
 
 
 class ConsentForm(forms.Form):
@@ -12,9 +12,9 @@ class ConsentForm(forms.Form):
 
     choice = forms.ChoiceField(
         choices=[
-            (ConsentRecord.Action.ACCEPT_ALL, "Accept all"),
-            (ConsentRecord.Action.REJECT_ALL, "Reject all"),
-            (ConsentRecord.Action.CUSTOM, "Save my choices"),
+            (CookieConsentRecord.Action.ACCEPT_ALL, "Accept all"),
+            (CookieConsentRecord.Action.REJECT_ALL, "Reject all"),
+            (CookieConsentRecord.Action.CUSTOM, "Save my choices"),
         ]
     )
     functional = forms.BooleanField(
@@ -30,9 +30,9 @@ class ConsentForm(forms.Form):
 
     def accepted(self) -> frozenset[str]:
         choice = self.cleaned_data["choice"]
-        if choice == ConsentRecord.Action.ACCEPT_ALL:
+        if choice == CookieConsentRecord.Action.ACCEPT_ALL:
             return frozenset(OPTIONAL_GROUPS)
-        if choice == ConsentRecord.Action.REJECT_ALL:
+        if choice == CookieConsentRecord.Action.REJECT_ALL:
             return frozenset()
         return frozenset(g for g in OPTIONAL_GROUPS if self.cleaned_data[g])
 

@@ -88,7 +88,7 @@ class DocumentAcceptance(models.Model):
         return f"{self.user_id} accepted {self.document}"
 
 
-class ConsentRecord(models.Model):
+class CookieConsentRecord(models.Model):
     """The consent ledger: one row per choice a browser made, never updated.
 
     The package's LogItem knows neither who chose nor from where; this does.
@@ -106,7 +106,7 @@ class ConsentRecord(models.Model):
         null=True,
         blank=True,
         on_delete=models.CASCADE,
-        related_name="consent_records",
+        related_name="cookie_consent_records",
     )
     action = models.CharField(max_length=12, choices=Action.choices)
     functional = models.BooleanField()

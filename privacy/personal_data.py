@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accounts.models import User
 
-from .models import ConsentRecord, DocumentAcceptance, SessionRecord
+from .models import CookieConsentRecord, DocumentAcceptance, SessionRecord
 
 
 def export(user: User) -> dict:
@@ -21,7 +21,7 @@ def export(user: User) -> dict:
                 "privacy_policy_version": r.policy.version if r.policy else None,
                 "ip": r.ip,
             }
-            for r in ConsentRecord.objects.filter(user=user).select_related("policy")
+            for r in CookieConsentRecord.objects.filter(user=user).select_related("policy")
         ],
         "document_acceptances": [
             {
@@ -52,6 +52,6 @@ def export(user: User) -> dict:
 def erase(user: User) -> None:
     # Consent rows of an erased customer stay as anonymous visitor rows (no user, no IP):
     # the ledger still proves what that browser chose, without saying who.
-    ConsentRecord.objects.filter(user=user).update(user=None, ip=None)
+    CookieConsentRecord.objects.filter(user=user).update(user=None, ip=None)
     DocumentAcceptance.objects.filter(user=user).delete()
     SessionRecord.objects.filter(user=user).delete()

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .models import ConsentRecord, DocumentAcceptance, LegalDocument, SessionRecord
+from .models import CookieConsentRecord, DocumentAcceptance, LegalDocument, SessionRecord
 
 DECLARATION_CACHE_KEY = "privacy:declaration-version"
 DOCUMENTS_CACHE_KEY = "privacy:current-documents"
@@ -141,8 +141,8 @@ def documents_awaiting_acceptance(*, user: User) -> list[LegalDocument]:
     return [doc for doc in newer if doc.pk not in accepted]
 
 
-def consent_ledger(*, user: User) -> QuerySet[ConsentRecord]:
-    return ConsentRecord.objects.filter(user=user).select_related("policy")
+def consent_ledger(*, user: User) -> QuerySet[CookieConsentRecord]:
+    return CookieConsentRecord.objects.filter(user=user).select_related("policy")
 
 
 def document_acceptances(*, user: User) -> QuerySet[DocumentAcceptance]:

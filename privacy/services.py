@@ -16,10 +16,11 @@ from accounts.models import User
 from accounts.templatetags.useragent import describe
 from core.consent import OPTIONAL_GROUPS
 from core.exceptions import ApplicationError
+from notifications.services import notify
 
 from .consent import remember_withdrawal
 from .models import (
-    ConsentRecord,
+    CookieConsentRecord,
     DocumentAcceptance,
     LegalDocument,
     PageTiming,
@@ -37,17 +38,17 @@ def consent_record(
     action: str,
     accepted: frozenset[str],
     ip: str | None,
-) -> ConsentRecord:
+) -> CookieConsentRecord:
     """Appends one choice to the ledger with the declaration and policy versions shown.
 
     Rows are never updated: the ledger is the proof of what was chosen when.
     """
-    if action not in ConsentRecord.Action.values:
+    if action not in CookieConsentRecord.Action.values:
         raise ApplicationError(f"Unknown consent action {action!r}.")
     unknown = accepted - set(OPTIONAL_GROUPS)
     if unknown:
         raise ApplicationError(f"Unknown cookie groups: {', '.join(sorted(unknown))}.")
-    return ConsentRecord.objects.create(
+    return CookieConsentRecord.objects.create(
         visitor_id=visitor_id,
         user=user if user is not None and user.is_authenticated else None,
         action=action,
@@ -63,7 +64,7 @@ def consent_record(
 @transaction.atomic
 def consent_withdraw(
     *, user: User, visitor_id: str, accepted: frozenset[str], groups: frozenset[str], ip: str | None
-) -> tuple[ConsentRecord, frozenset[str]]:
+) -> tuple[CookieConsentRecord, frozenset[str]]:
     """Withdraws `groups` from the customer's consent, at once and on every browser.
 
     Records the remaining answers in the ledger; other browsers signed in to the account
@@ -73,7 +74,7 @@ def consent_withdraw(
     record = consent_record(
         visitor_id=visitor_id,
         user=user,
-        action=ConsentRecord.Action.WITHDRAW,
+        action=CookieConsentRecord.Action.WITHDRAW,
         accepted=remaining,
         ip=ip,
     )
@@ -168,9 +169,7 @@ def document_announce(*, document_id: int) -> int:
 
 
 def _announce(*, customer: User, document: LegalDocument) -> None:
-    """The one place privacy tells a customer about a new version (notifications' contract)."""
-    from notifications.services import notify
-
+    """The one place privacy tells a customer about a new version."""
     path = (
         "privacy:policy_version"
         if document.kind == LegalDocument.Kind.PRIVACY
@@ -180,7 +179,6 @@ def _announce(*, customer: User, document: LegalDocument) -> None:
         user=customer,
         kind=ANNOUNCEMENT_KIND,
         context={
-            "customer_name": customer.full_name,
             "document_title": document.title,
             "version": document.version,
             "effective_date": document.effective_date.isoformat(),

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Page
 
-from privacy.models import ConsentRecord, PageTiming
+from privacy.models import CookieConsentRecord, PageTiming
 from privacy.selectors import cookie_declaration
 from tests.factories import TEST_PASSWORD
 
@@ -97,7 +97,7 @@ def test_before_a_choice_only_necessary_cookies_and_no_third_party_request(
     assert {"csrftoken", "sessionid"} <= watch.cookie_names()
     assert watch.third_party() == []
     assert watch.first_party("/static/privacy/measure.js") == []
-    assert not ConsentRecord.objects.exists()
+    assert not CookieConsentRecord.objects.exists()
 
 
 def test_the_banner_buttons_are_equal_reachable_by_keyboard_and_not_covered(page, live_server):
@@ -137,7 +137,7 @@ def test_after_reject_all_the_same_holds_on_every_page(page, live_server, alice,
     assert watch.optional_cookies() == set()
     assert watch.third_party() == []
     assert watch.first_party("/measure/") == []
-    record = ConsentRecord.objects.get()
+    record = CookieConsentRecord.objects.get()
     assert record.action == "reject_all"
     assert record.answers == {"functional": False, "performance": False, "advertising": False}
     assert record.declaration_version and record.policy.version == 1 and record.ip
@@ -153,7 +153,7 @@ def test_customize_with_functional_only(page, live_server, alice, google_tag):
 
     visit_everything(page, alice, expect_banner=False)
 
-    record = ConsentRecord.objects.get()
+    record = CookieConsentRecord.objects.get()
     assert record.action == "custom"
     assert record.answers == {"functional": True, "performance": False, "advertising": False}
     assert watch.third_party() == []
@@ -170,7 +170,7 @@ def test_accept_all_turns_on_measurements_and_the_google_tag(page, live_server, 
     with page.expect_request(lambda r: r.url.endswith("/measure/")):
         page.goto("/privacy/")
 
-    assert ConsentRecord.objects.get().action == "accept_all"
+    assert CookieConsentRecord.objects.get().action == "accept_all"
     assert any(
         u.startswith("https://www.googletagmanager.com/gtag/js?id=G-TEST123") for u in watch.urls
     )
@@ -194,7 +194,7 @@ def test_a_change_of_mind_from_the_footer_stops_everything_at_once(
 
     visit_everything(page, alice, expect_banner=False)
 
-    first, second = ConsentRecord.objects.order_by("id")
+    first, second = CookieConsentRecord.objects.order_by("id")
     assert (first.action, second.action) == ("accept_all", "reject_all")
     assert first.visitor_id == second.visitor_id
     assert "currency" not in watch.cookie_names()
@@ -208,12 +208,12 @@ def test_the_banner_works_without_javascript(no_js_page, live_server):
 
     assert no_js_page.url == live_server.url + "/privacy/"
     assert no_js_page.get_by_role("region", name="Cookies on OnePanel").count() == 0
-    assert ConsentRecord.objects.get().action == "reject_all"
+    assert CookieConsentRecord.objects.get().action == "reject_all"
 
     no_js_page.goto("/cookies/")
     no_js_page.get_by_role("checkbox", name=re.compile("^Performance")).check()
     no_js_page.get_by_role("button", name="Save my choices").click()
-    assert ConsentRecord.objects.order_by("-id").first().answers == {
+    assert CookieConsentRecord.objects.order_by("-id").first().answers == {
         "functional": False,
         "performance": True,
         "advertising": False,

@@ -6,7 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from privacy.models import ConsentRecord
+from privacy.models import CookieConsentRecord
 from tests.factories import UserFactory
 
 
@@ -42,7 +42,7 @@ def test_the_customer_sees_their_own_ledger_with_versions_and_ip(alice_client):
 
     html = alice_client.get(reverse("privacy:index")).content.decode()
 
-    record = ConsentRecord.objects.get()
+    record = CookieConsentRecord.objects.get()
     assert "Accepted all" in html
     assert record.declaration_version in html
     assert "version 1" in html and "127.0.0.1" in html
@@ -92,7 +92,7 @@ def test_withdrawing_one_group_takes_effect_at_once_and_is_recorded(alice_client
 
     assert response.status_code == 302
     assert beacon_timing(alice_client).status_code == 403
-    latest = ConsentRecord.objects.filter(user=alice).first()
+    latest = CookieConsentRecord.objects.filter(user=alice).first()
     assert latest.action == "withdraw"
     assert latest.answers == {"functional": True, "performance": False, "advertising": True}
 
@@ -121,7 +121,7 @@ def test_withdrawing_an_unknown_group_is_refused(alice_client):
     response = alice_client.post(reverse("privacy:withdraw"), {"group": "everything"})
 
     assert response.status_code == 400
-    assert not ConsentRecord.objects.exists()
+    assert not CookieConsentRecord.objects.exists()
 
 
 @pytest.mark.django_db
@@ -159,4 +159,4 @@ def test_consent_given_in_another_browser_can_be_withdrawn_from_this_one(
 
     visit = {"kind": "visit", "path": "/", "from_path": "", "seconds": 1}
     assert phone.post(reverse("privacy:beacon"), visit).status_code == 403
-    assert ConsentRecord.objects.filter(user=alice).first().answers["advertising"] is False
+    assert CookieConsentRecord.objects.filter(user=alice).first().answers["advertising"] is False

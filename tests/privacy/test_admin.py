@@ -11,7 +11,7 @@ from privacy.services import session_record_create
 @pytest.mark.parametrize(
     "name",
     [
-        "admin:privacy_consentrecord_changelist",
+        "admin:privacy_cookieconsentrecord_changelist",
         "admin:privacy_documentacceptance_changelist",
         "admin:privacy_sessionrecord_changelist",
         "admin:privacy_pagevisit_changelist",
@@ -48,4 +48,4 @@ def test_the_ledger_cannot_be_edited_in_admin(client, charlie):
     client.post(reverse("privacy:consent"), {"choice": "accept_all"})
     client.force_login(charlie)
 
-    assert client.get(reverse("admin:privacy_consentrecord_add")).status_code == 403
+    assert client.get(reverse("admin:privacy_cookieconsentrecord_add")).status_code == 403

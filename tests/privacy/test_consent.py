@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.consent import NO_CHOICE, ConsentState, has_consent
 from privacy import consent
 from privacy.middleware import ConsentMiddleware
-from privacy.models import ConsentRecord, CookieFacts
+from privacy.models import CookieConsentRecord, CookieFacts
 from privacy.selectors import current_documents, declaration_version
 
 BANNER = "Cookies on OnePanel"
@@ -39,7 +39,7 @@ def test_accept_all_records_every_group_with_versions_and_ip_and_hides_the_banne
     response = choose(client, choice="accept_all", next="/terms/")
 
     assert response.status_code == 302 and response["Location"] == "/terms/"
-    record = ConsentRecord.objects.get()
+    record = CookieConsentRecord.objects.get()
     assert record.action == "accept_all"
     assert record.answers == {"functional": True, "performance": True, "advertising": True}
     assert record.declaration_version == declaration_version()
@@ -53,7 +53,7 @@ def test_accept_all_records_every_group_with_versions_and_ip_and_hides_the_banne
 def test_reject_all_records_no_optional_group(client):
     choose(client, choice="reject_all")
 
-    record = ConsentRecord.objects.get()
+    record = CookieConsentRecord.objects.get()
     assert record.answers == {"functional": False, "performance": False, "advertising": False}
     assert BANNER not in client.get(reverse("core:home")).content.decode()
 
@@ -62,7 +62,7 @@ def test_reject_all_records_no_optional_group(client):
 def test_a_per_group_choice_keeps_only_the_ticked_groups(client):
     choose(client, choice="custom", functional="on", advertising="on")
 
-    record = ConsentRecord.objects.get()
+    record = CookieConsentRecord.objects.get()
     assert record.answers == {"functional": True, "performance": False, "advertising": True}
 
 
@@ -71,7 +71,7 @@ def test_a_change_of_mind_keeps_the_visitor_id_and_adds_a_ledger_row(client):
     choose(client, choice="accept_all")
     choose(client, choice="reject_all")
 
-    first, second = ConsentRecord.objects.order_by("id")
+    first, second = CookieConsentRecord.objects.order_by("id")
     assert first.visitor_id == second.visitor_id
     assert (first.action, second.action) == ("accept_all", "reject_all")
 
@@ -80,7 +80,7 @@ def test_a_change_of_mind_keeps_the_visitor_id_and_adds_a_ledger_row(client):
 def test_a_signed_in_customers_choice_is_recorded_against_the_customer(alice_client, alice):
     choose(alice_client, choice="custom", performance="on")
 
-    assert ConsentRecord.objects.get().user == alice
+    assert CookieConsentRecord.objects.get().user == alice
 
 
 @pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_an_unknown_choice_is_refused_with_a_reason_and_records_nothing(client):
 
     assert response.status_code == 400
     assert "Choose one of the buttons" in response.content.decode()
-    assert not ConsentRecord.objects.exists()
+    assert not CookieConsentRecord.objects.exists()
 
 
 @pytest.mark.django_db

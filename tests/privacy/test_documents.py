@@ -4,11 +4,13 @@ import datetime
 
 import pytest
 from django.contrib.admin.sites import site
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
+from notifications.models import OutboxMessage
 from privacy.models import DocumentAcceptance, LegalDocument
 from privacy.services import document_publish
 
@@ -167,17 +169,43 @@ def test_staff_publish_from_admin_and_a_published_version_becomes_read_only(
 
 
 @pytest.mark.django_db
-def test_publishing_tells_every_active_customer_who_joined_before_it(
-    alice, bob, announced, django_capture_on_commit_callbacks
+def test_publishing_emails_every_active_customer_who_joined_before_it(
+    alice, bob, django_capture_on_commit_callbacks
 ):
     from tests.factories import UserFactory
 
     UserFactory(email="gone@example.com", is_active=False)
     document = draft()
+    mail.outbox.clear()
 
     publish(document, django_capture_on_commit_callbacks)
 
-    assert sorted(announced) == [
-        ("alice@example.com", document.pk),
-        ("bob@example.com", document.pk),
+    rows = OutboxMessage.objects.filter(kind="privacy-document-published")
+    assert sorted(rows.values_list("recipient", flat=True)) == [
+        "alice@example.com",
+        "bob@example.com",
     ]
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]
+    message = next(m for m in mail.outbox if m.to == ["alice@example.com"])
+    assert message.subject.endswith("Our privacy policy has changed (version 2)")
+    assert "We now keep sign-in data for 90 days." in message.body
+    assert "http://127.0.0.1:8000/privacy/v2/" in message.body
+    assert "Hello Alice," in message.body
+
+
+@pytest.mark.django_db
+def test_a_revision_reaches_a_customer_and_is_accepted_again(
+    alice, django_capture_on_commit_callbacks
+):
+    browser = Client()
+    browser.force_login(alice)
+    document = draft(kind="terms", version=2)
+    mail.outbox.clear()
+
+    publish(document, django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
+    assert "updated our terms of service" in browser.get("/dashboard/").content.decode()
+    browser.post(reverse("privacy:acknowledge"), {"documents": str(document.pk)})
+
+    assert DocumentAcceptance.objects.filter(user=alice, document=document).exists()
+    assert "We have updated our" not in browser.get("/dashboard/").content.decode()

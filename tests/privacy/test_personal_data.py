@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from privacy import personal_data
-from privacy.models import ConsentRecord, DocumentAcceptance, SessionRecord
+from privacy.models import CookieConsentRecord, DocumentAcceptance, SessionRecord
 from privacy.services import documents_accept_current, session_record_create
 
 
@@ -39,7 +39,7 @@ def test_erase_removes_the_customers_data_and_keeps_anonymous_consent_proof(
 
     personal_data.erase(alice)
 
-    record = ConsentRecord.objects.get()
+    record = CookieConsentRecord.objects.get()
     assert record.user is None and record.ip is None
     assert not DocumentAcceptance.objects.filter(user=alice).exists()
     assert not SessionRecord.objects.filter(user=alice).exists()
