@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -225,10 +227,27 @@ def security(request: HttpRequest) -> HttpResponse:
     )
 
 
+BEACONS_PER_MINUTE = 120
+
+
+def beacon_limit_reached(request: HttpRequest) -> bool:
+    """A per-address ceiling so nobody can flood the measurement tables; the address is
+    kept (hashed) in the cache for a minute only, never stored."""
+    ip = client_ip(request) or "unknown"
+    key = "privacy:beacon:" + hashlib.sha256(ip.encode()).hexdigest()[:24]
+    cache.add(key, 0, 60)
+    try:
+        return cache.incr(key) > BEACONS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        return False
+
+
 @csrf_exempt  # sendBeacon; without the SameSite=Lax consent cookie nothing is stored
 @require_POST
 def beacon(request: HttpRequest) -> HttpResponse:
     """First-party measurements, stored only with the matching consent."""
+    if beacon_limit_reached(request):
+        return HttpResponse("Too many measurements; try again in a minute.", status=429)
     state = consent_state(request)
     kind = request.POST.get("kind")
     if kind == "timing":

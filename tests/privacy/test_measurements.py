@@ -140,3 +140,14 @@ def test_customers_cannot_see_the_page_speed_admin(alice_client):
     response = alice_client.get(reverse("admin:privacy_pagetiming_changelist"))
 
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_one_address_cannot_flood_the_measurements(client, monkeypatch):
+    monkeypatch.setattr("privacy.views.BEACONS_PER_MINUTE", 3)
+    choose(client, choice="accept_all")
+
+    statuses = [beacon(client, TIMING).status_code for _ in range(4)]
+
+    assert statuses == [204, 204, 204, 429]
+    assert PageTiming.objects.count() == 3
