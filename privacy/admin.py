@@ -59,6 +59,17 @@ class LegalDocumentAdmin(admin.ModelAdmin):
     readonly_fields = ("published_at", "created_at", "preview")
     actions = ["publish"]
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        """A new version starts from the latest one of its kind (?kind=terms for terms)."""
+        initial = super().get_changeform_initial_data(request)
+        kind = request.GET.get("kind", LegalDocument.Kind.PRIVACY)
+        latest = LegalDocument.objects.filter(kind=kind).order_by("-version").first()
+        if latest is not None:
+            initial.update(
+                kind=kind, version=latest.version + 1, title=latest.title, body=latest.body
+            )
+        return initial
+
     def get_readonly_fields(self, request: HttpRequest, obj: LegalDocument | None = None):
         # A published version is part of the record customers accepted: never edited.
         if obj is not None and obj.is_published:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_vary_headers
 from django.utils.csp import CSP
 
 from core.consent import ADVERTISING, NECESSARY, consent_state
@@ -70,6 +71,8 @@ class ConsentMiddleware:
             group = consent.group_of(name)
             if group and group != NECESSARY and not state.allows(group):
                 response.delete_cookie(name)
+        # Pages differ with the consent cookie (banner, scripts): shared caches must know.
+        patch_vary_headers(response, ("Cookie",))
         if settings.GOOGLE_TAG_ID and state.allows(ADVERTISING):
             config = getattr(response, "_csp_config", None) or settings.SECURE_CSP
             if config:

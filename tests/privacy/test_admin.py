@@ -49,3 +49,14 @@ def test_the_ledger_cannot_be_edited_in_admin(client, charlie):
     client.force_login(charlie)
 
     assert client.get(reverse("admin:privacy_cookieconsentrecord_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_new_version_in_admin_starts_from_the_latest_one(client, charlie):
+    client.force_login(charlie)
+
+    html = client.get(reverse("admin:privacy_legaldocument_add") + "?kind=terms").content
+    html = html.decode()
+
+    assert 'name="version" value="2"' in html
+    assert "These terms govern your use" in html

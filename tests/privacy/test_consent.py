@@ -207,3 +207,10 @@ def test_the_server_expires_optional_cookies_the_browser_still_holds_after_a_ref
     assert response.cookies["currency"]["max-age"] == 0
     assert response.cookies["_ga_ABC123"]["max-age"] == 0
     assert "csrftoken" not in response.cookies
+
+
+@pytest.mark.django_db
+def test_pages_tell_shared_caches_they_vary_with_cookies(client):
+    response = client.get(reverse("privacy:policy"))
+
+    assert "Cookie" in response["Vary"]
