@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentState
 
-from .selectors import cookie_declaration, declaration_version
+from .selectors import CACHE_SECONDS, cookie_declaration, declaration_version
 
 SALT = "privacy.consent"
 WITHDRAWAL_KEY = "privacy:withdrawn:{user_id}"
@@ -102,7 +102,7 @@ def cookie_groups() -> list[tuple[str, str]]:
             for cookie in group.cookies
             if not cookie.domain
         ]
-        cache.set(COOKIE_GROUPS_KEY, patterns, 60 * 60)
+        cache.set(COOKIE_GROUPS_KEY, patterns, CACHE_SECONDS)
     return patterns
 
 

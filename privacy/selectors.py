@@ -15,7 +15,8 @@ from .models import CookieConsentRecord, DocumentAcceptance, LegalDocument, Sess
 
 DECLARATION_CACHE_KEY = "privacy:declaration-version"
 DOCUMENTS_CACHE_KEY = "privacy:current-documents"
-CACHE_SECONDS = 60 * 60
+# Admin edits clear these at once; a data migration (no signals) shows within 5 minutes.
+CACHE_SECONDS = 5 * 60
 
 
 @dataclass(frozen=True)

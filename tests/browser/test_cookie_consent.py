@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page
 
 from privacy.models import CookieConsentRecord, PageTiming
-from privacy.selectors import cookie_declaration
+from privacy.selectors import cookie_declaration, declaration_version
 from tests.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -170,7 +170,11 @@ def test_accept_all_turns_on_measurements_and_the_google_tag(page, live_server, 
     with page.expect_request(lambda r: r.url.endswith("/measure/")):
         page.goto("/privacy/")
 
-    assert CookieConsentRecord.objects.get().action == "accept_all"
+    record = CookieConsentRecord.objects.get()
+    assert record.action == "accept_all"
+    assert record.answers == {"functional": True, "performance": True, "advertising": True}
+    assert record.declaration_version == declaration_version()
+    assert record.policy.version == 1
     assert any(
         u.startswith("https://www.googletagmanager.com/gtag/js?id=G-TEST123") for u in watch.urls
     )
