@@ -273,7 +273,6 @@ def payment_intent_create(
     idempotency_key: str,
     off_session: bool,
     metadata: dict[str, str],
-    description: str,
 ) -> PaymentIntent:
     """Creates and confirms a PaymentIntent in one call.
 
@@ -287,7 +286,6 @@ def payment_intent_create(
         "payment_method": payment_method_id,
         "confirm": True,
         "metadata": metadata,
-        "description": description,
         "payment_method_types": ["card"],
     }
     if off_session:

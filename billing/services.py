@@ -372,8 +372,11 @@ def invoice_pay(
             payment_method_id=payment_method.stripe_payment_method_id,
             idempotency_key=payment.idempotency_key,
             off_session=off_session,
-            metadata={"invoice_id": str(invoice.pk), "payment_id": str(payment.pk)},
-            description=f"Invoice {invoice.number}",
+            metadata={
+                "invoice_id": str(invoice.pk),
+                "payment_id": str(payment.pk),
+                "invoice_number": invoice.number,
+            },
         )
     except gateway.PaymentError as exc:
         Payment.objects.filter(pk=payment.pk).update(

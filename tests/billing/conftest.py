@@ -27,3 +27,6 @@ def alice_invoice(alice, plan, uk_vat) -> Invoice:
         user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
     )
     return order.invoices.get()
+
+
+from tests.stripe_fixtures import fake_stripe, localstripe, localstripe_url  # noqa: E402, F401
