@@ -133,6 +133,9 @@ class FakeStripeHTTP(stripe.HTTPClient):
             status, body = handler(params)
         return json.dumps(body), status, {"request-id": "req_fake"}
 
+    def _sleep_time_seconds(self, *args, **kwargs) -> float:
+        return 0  # retries without waiting
+
     def request_stream(self, *args, **kwargs):
         raise NotImplementedError
 
