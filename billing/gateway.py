@@ -190,6 +190,18 @@ def customer_create(*, email: str, name: str, user_id: int) -> str:
     return customer.id
 
 
+def customer_delete(*, customer_id: str) -> None:
+    """Deletes the Stripe customer, which detaches every card it had. Idempotent."""
+    try:
+        _client().v1.customers.delete(customer_id)
+    except stripe.InvalidRequestError as exc:
+        if getattr(exc, "code", "") == "resource_missing" or getattr(exc, "http_status", 0) == 404:
+            return
+        raise _error(exc) from exc
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+
+
 def customer_set_default_payment_method(*, customer_id: str, payment_method_id: str) -> None:
     try:
         _client().v1.customers.update(

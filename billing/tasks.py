@@ -69,3 +69,10 @@ def auto_charge_due_invoices() -> int:
 def charge_invoice(invoice_id: int) -> str:
     outcome = services.invoice_auto_charge(invoice_id=invoice_id)
     return outcome.payment.status if outcome else "skipped"
+
+
+@shared_task(autoretry_for=(gateway.PaymentError,), retry_backoff=True, max_retries=8)
+def delete_stripe_customer(customer_id: str) -> None:
+    """After an erasure: the customer and their cards go at Stripe too."""
+    if gateway.is_configured():
+        gateway.customer_delete(customer_id=customer_id)
