@@ -31,6 +31,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Customer", {"fields": ("full_name", "business_name", "phone")}),
+        ("Restriction of processing", {"fields": ("processing_restricted_at",)}),
         (
             "Mailing address",
             {

@@ -47,6 +47,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Staff can sign in to the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    processing_restricted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the customer asked to restrict processing (GDPR art. 18): "
+        "no marketing reaches them while it is set.",
+    )
 
     objects = UserManager()
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 
 from .models import User
 
@@ -18,3 +20,14 @@ def user_security_summary(*, user: User) -> dict[str, object]:
         "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
         "session_count": UserSession.objects.filter(user=user).count(),
     }
+
+
+def user_session_list(*, user: User) -> list[UserSession]:
+    """The customer's live sessions, oldest first, in a constant number of queries.
+
+    allauth's own list checks every session one by one; here sessions whose
+    Django session has expired or gone are dropped in one set-based delete.
+    """
+    live_keys = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    UserSession.objects.filter(user=user).exclude(session_key__in=live_keys).delete()
+    return list(UserSession.objects.filter(user=user).order_by("created_at"))

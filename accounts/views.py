@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from allauth.usersessions.forms import ManageUserSessionsForm
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from .forms import ProfileForm
-from .selectors import user_security_summary
+from .selectors import user_security_summary, user_session_list
 from .services import PROFILE_FIELDS, user_update_profile
 
 
@@ -32,4 +34,24 @@ def profile(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/profile.html",
         {"form": form, "security": user_security_summary(user=request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sessions(request: HttpRequest) -> HttpResponse:
+    """Where the customer is signed in (browser, system, device, IP), and sign-out of the rest."""
+    if request.method == "POST":
+        ManageUserSessionsForm(request.POST, request=request).save(request)
+        messages.success(request, "All your other sessions have been signed out.")
+        return redirect("usersessions_list")
+    session_rows = user_session_list(user=request.user)
+    return render(
+        request,
+        "usersessions/usersession_list.html",
+        {
+            "sessions": session_rows,
+            "session_count": len(session_rows),
+            "current_session_key": request.session.session_key,
+        },
     )

@@ -36,11 +36,8 @@ def catalogue(*, currency: str) -> list[Product]:
 
 
 def processing_restricted(user: Any) -> bool:
-    """Whether the customer asked us to restrict processing of their data (GDPR art. 18).
-
-    The flag belongs to accounts; read here in one place so billing works before it lands.
-    """
-    return getattr(user, "processing_restricted_at", None) is not None
+    """Whether the customer asked us to restrict processing of their data (GDPR art. 18)."""
+    return user.processing_restricted_at is not None
 
 
 def recommended_products(*, user: Any, currency: str, limit: int = 3) -> list[Product]:

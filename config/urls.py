@@ -3,13 +3,19 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
+
 admin.site.site_header = "OnePanel staff"
 admin.site.site_title = "OnePanel staff"
 
 urlpatterns = [
     path("", include("core.urls")),
     path("account/", include("accounts.urls")),
+    # Our sessions page answers allauth's URL (name usersessions_list) with a
+    # constant number of queries; everything else under /accounts/ is allauth's.
+    path("accounts/sessions/", accounts_views.sessions),
     path("accounts/", include("allauth.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("", include("billing.urls")),
 ]

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-CLIENT_AREA_MENU = (
-    ("Dashboard", "core:dashboard"),
-    ("Services", "billing:services"),
-    ("Invoices", "billing:invoices"),
-    ("Payment methods", "billing:payment_methods"),
-    ("Support", "support:tickets"),
-    ("Account", "accounts:index"),
-    ("Privacy", "privacy:index"),
+# (label, url name, other path prefixes that belong to the same section)
+CLIENT_AREA_MENU: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Dashboard", "core:dashboard", ()),
+    ("Services", "billing:services", ()),
+    ("Invoices", "billing:invoices", ()),
+    ("Payment methods", "billing:payment_methods", ()),
+    ("Support", "support:tickets", ()),
+    # allauth's own account pages (email, password, 2FA, sessions) live under /accounts/.
+    ("Account", "accounts:index", ("/accounts/",)),
+    ("Privacy", "privacy:index", ()),
 )
 
 
@@ -30,10 +32,11 @@ class MenuItem:
 
 def client_area_menu(path: str) -> list[MenuItem]:
     items = []
-    for label, name in CLIENT_AREA_MENU:
+    for label, name, prefixes in CLIENT_AREA_MENU:
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append(MenuItem(label=label, url=url, current=path.startswith(url)))
+        current = any(path.startswith(prefix) for prefix in (url, *prefixes))
+        items.append(MenuItem(label=label, url=url, current=current))
     return items

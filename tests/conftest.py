@@ -19,6 +19,40 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The suite runs on real PostgreSQL and Redis: say clearly when either is missing."""
+    import psycopg
+    import redis
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    problems = []
+    try:
+        psycopg.connect(
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            dbname="postgres",
+            password=db["PASSWORD"] or None,
+            connect_timeout=3,
+        ).close()
+    except psycopg.OperationalError as error:
+        problems.append(
+            f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT'] or 5432} ({error})."
+        )
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        problems.append(f"Redis is not reachable at {settings.REDIS_URL} ({error}).")
+    if problems:
+        pytest.exit(
+            "\n".join(problems)
+            + "\nStart them with 'docker compose up -d postgres redis', or point DATABASE_URL"
+            " and REDIS_URL at running servers (see README.md, 'Running the tests').",
+            returncode=3,
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and sessions live in the shared Redis cache: start every test clean."""

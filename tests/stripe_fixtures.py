@@ -65,7 +65,7 @@ def localstripe_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture
-def localstripe(localstripe_url, settings) -> str:
+def localstripe(localstripe_url, settings) -> Iterator[str]:
     """A clean localstripe, with the settings pointing the product at it."""
     request = urllib.request.Request(  # noqa: S310 - http to our loopback server
         f"{localstripe_url}/_config/data", method="DELETE"
@@ -80,7 +80,10 @@ def localstripe(localstripe_url, settings) -> str:
     for directive in ("script-src", "connect-src", "frame-src"):
         csp[directive] = [*csp.get(directive, []), localstripe_url]
     settings.SECURE_CSP = csp
-    return localstripe_url
+    yield localstripe_url
+    # Webhook endpoints outlive the data flush: point ours at the discard port so late
+    # deliveries do not reach the next test's live server.
+    localstripe_register_webhook(localstripe_url, "http://127.0.0.1:9/")
 
 
 def localstripe_register_webhook(localstripe_url: str, target: str) -> None:

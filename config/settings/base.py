@@ -313,6 +313,23 @@ LOGGING = {
     },
 }
 
+# --- notifications ---
+# The sender named in every email's layout (and its postal address, which
+# marketing law in many countries requires).
+OPERATOR_NAME = env.str("OPERATOR_NAME", default=SITE_NAME)
+OPERATOR_ADDRESS = env.str("OPERATOR_ADDRESS", default="")
+# Like Django's email backends: twilio, console or locmem.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="notifications.sms.TwilioBackend"
+    if TWILIO_ACCOUNT_SID
+    else "notifications.sms.ConsoleBackend",
+)
+CELERY_BEAT_SCHEDULE["notifications-requeue-stuck"] = {
+    "task": "notifications.tasks.requeue_stuck_messages",
+    "schedule": 60.0,
+}
+
 # --- billing ---
 # The Stripe keys and STRIPE_API_BASE are read above with the other outside services.
 # STRIPE_JS_URL: where pages load Stripe.js (localstripe serves a stand-in in tests).

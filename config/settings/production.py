@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY, env, env_list
+from .base import DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY, env, env_list, env_secret
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production: set DEBUG=false.")
@@ -25,6 +25,10 @@ for _name in ("MFA_ENCRYPTION_KEYS", "DOCUMENT_ENCRYPTION_KEYS"):
             "Make one with: python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'"
         )
+if not env_secret("EMAIL_URL"):
+    raise ImproperlyConfigured(
+        "EMAIL_URL is not set: give the SMTP server, e.g. smtp+tls://user:password@host:587."
+    )
 if not env_list("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set: list the host names this site answers.")
 

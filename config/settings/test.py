@@ -19,3 +19,5 @@ CACHES["default"]["KEY_PREFIX"] = f"onepanel-test-{os.getpid()}"  # noqa: F405
 # Serve static files from the app folders, as runserver does, without collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Text messages collect in notifications.sms.outbox, as emails do in mail.outbox.
+SMS_BACKEND = "notifications.sms.LocmemBackend"

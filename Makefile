@@ -1,0 +1,60 @@
+# OnePanel: one entry point for running, testing and measuring.
+#   make run    virtualenv, install, migrate, demo data, serve http://127.0.0.1:8000
+#   make test   lint, format check and the whole test suite on PostgreSQL and Redis
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# The first Python >= 3.12 on PATH (pyenv's shims honour .python-version).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
+	then echo $$p; break; fi; done)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format install worker beat bench clean
+
+$(BIN)/activate:
+	@if [ -z "$(PYTHON)" ]; then echo "OnePanel needs Python 3.12 or newer (e.g. 'pyenv install 3.13')." >&2; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting a Celery worker with beat in the background."; \
+		$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
+		worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT); \
+	else \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT); \
+	fi
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A config beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

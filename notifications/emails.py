@@ -1,0 +1,109 @@
+"""Email: one template set per kind, wrapped in one layout, sent through Django's mailers."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, make_msgid
+from django.template import Context
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import mark_safe
+
+from .errors import DeliveryError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def render_text(template_name: str, context: dict[str, Any]) -> str:
+    """Renders a plain-text template without HTML escaping (an & stays an &)."""
+    template = get_template(template_name)
+    return template.template.render(Context(context, autoescape=False))
+
+
+def layout_context(user: Any) -> dict[str, Any]:
+    """What every message may use: who it is for and who sends it."""
+    return {
+        "user": user,
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL.rstrip("/"),
+        "operator_name": settings.OPERATOR_NAME,
+        "operator_address": settings.OPERATOR_ADDRESS,
+    }
+
+
+def render_email(
+    *, user: Any, kind: str, context: dict[str, Any], unsubscribe_url: str = ""
+) -> RenderedEmail:
+    """Renders notifications/email/<kind>-{subject.txt,body.txt,body.html} inside the layout.
+
+    With an unsubscribe_url (marketing), the message carries RFC 8058 one-click
+    headers and the layout shows a visible Unsubscribe link.
+    """
+    ctx = {**context, **layout_context(user), "unsubscribe_url": unsubscribe_url}
+    prefix = f"notifications/email/{kind}"
+    subject = " ".join(render_text(f"{prefix}-subject.txt", ctx).split())
+    text_body = render_text(f"{prefix}-body.txt", ctx).strip()
+    html_body = render_to_string(f"{prefix}-body.html", ctx)
+    text = render_text("notifications/email/layout.txt", {**ctx, "body": text_body})
+    html = render_to_string(
+        "notifications/email/layout.html",
+        # The kind's body was escaped when it was rendered above.
+        {**ctx, "subject": subject, "body": mark_safe(html_body)},  # noqa: S308
+    )
+    headers: dict[str, str] = {}
+    if unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return RenderedEmail(subject=subject, text=text, html=html, headers=headers)
+
+
+def send_email(
+    *, message_id: int, recipient: str, subject: str, text: str, html: str, headers: dict
+) -> str:
+    """Hands one message to the default mailer; returns its Message-ID.
+
+    SMTP 5xx answers and refused recipients are permanent; 4xx answers and
+    connection trouble are transient.
+    """
+    msgid = make_msgid(idstring=f"outbox-{message_id}")
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient],
+        headers={**headers, "Message-ID": msgid},
+    )
+    if html:
+        email.attach_alternative(html, "text/html")
+    try:
+        email.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()]
+        raise DeliveryError(
+            f"Recipient refused: {error.recipients}", permanent=all(c >= 500 for c in codes)
+        ) from error
+    except smtplib.SMTPResponseException as error:
+        # Authentication failures are the operator's configuration, not the
+        # recipient's: retry so mail flows again once the settings are fixed.
+        permanent = error.smtp_code >= 500 and not isinstance(
+            error, smtplib.SMTPAuthenticationError
+        )
+        detail = error.smtp_error.decode(errors="replace") if error.smtp_error else ""
+        raise DeliveryError(
+            f"SMTP {error.smtp_code} {detail}".strip(), permanent=permanent
+        ) from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(f"{type(error).__name__}: {error}") from error
+    return msgid

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .services import notify
+
+
+def send_welcome_email(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    notify(user=user, kind="welcome", context={})

@@ -1,0 +1,422 @@
+"""The one way the product talks to customers: a durable outbox delivered by workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from core.exceptions import ApplicationError
+
+from . import emails, sms
+from .errors import DeliveryError
+from .models import (
+    Campaign,
+    Category,
+    Channel,
+    ConsentChannel,
+    ConsentRecord,
+    OutboxMessage,
+    Preferences,
+    Purpose,
+    Status,
+)
+from .selectors import channel_allowed, preferences_get
+from .tokens import make_unsubscribe_token
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A queued row nobody claimed for this long is handed to the broker again.
+REQUEUE_AFTER = timedelta(minutes=2)
+# A row left in "sending" this long belongs to a worker that died mid-send.
+SENDING_TIMEOUT = timedelta(minutes=15)
+INTERRUPTED_ERROR = (
+    "The worker stopped while sending: the message may or may not have reached the "
+    "recipient. Check with the provider before resending."
+)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the given number of attempts: 30 s, 1 min, 2 min ... 1 h."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def unsubscribe_url(*, user_id: int, purpose: str) -> str:
+    token = make_unsubscribe_token(user_id=user_id, purpose=purpose)
+    return absolute_url(reverse("notifications:unsubscribe", args=[token]))
+
+
+def _email_row(
+    *,
+    user: Any,
+    kind: str,
+    context: dict[str, Any],
+    category: str,
+    campaign: Campaign | None = None,
+) -> OutboxMessage:
+    link = ""
+    if category == Category.MARKETING:
+        link = unsubscribe_url(user_id=user.pk, purpose=Purpose.MARKETING_EMAIL)
+    rendered = emails.render_email(user=user, kind=kind, context=context, unsubscribe_url=link)
+    return OutboxMessage(
+        user=user,
+        channel=Channel.EMAIL,
+        category=category,
+        kind=kind,
+        recipient=user.email,
+        subject=rendered.subject[:255],
+        body_text=rendered.text,
+        body_html=rendered.html,
+        headers=rendered.headers,
+        campaign=campaign,
+    )
+
+
+def _sms_row(
+    *,
+    user: Any,
+    kind: str,
+    context: dict[str, Any],
+    category: str,
+    campaign: Campaign | None = None,
+) -> OutboxMessage:
+    ctx = {**context, **emails.layout_context(user)}
+    body = emails.render_text(f"notifications/sms/{kind}.txt", ctx).strip()
+    if category == Category.MARKETING:
+        body = f"{body}\nReply STOP to opt out."
+    return OutboxMessage(
+        user=user,
+        channel=Channel.SMS,
+        category=category,
+        kind=kind,
+        recipient=str(user.phone),
+        body_text=body,
+        campaign=campaign,
+    )
+
+
+def notify(
+    *,
+    user: Any,
+    kind: str,
+    context: dict[str, Any],
+    category: str = Category.TRANSACTIONAL,
+    channels: Iterable[str] = (Channel.EMAIL,),
+) -> list[OutboxMessage]:
+    """Queues a message of `kind` to `user` on each channel the customer allows.
+
+    The rows are rendered now and written in the caller's transaction (a
+    rolled-back caller sends nothing); they are handed to a worker when that
+    transaction commits. Channels the customer has not consented to (marketing
+    without consent or under a restriction of processing, SMS alerts switched
+    off, no phone number) are skipped: the returned list holds the rows written.
+    """
+    if category not in Category.values:
+        raise ValueError(f"Unknown category {category!r}")
+    channels = list(dict.fromkeys(channels))
+    unknown = set(channels) - set(Channel.values)
+    if unknown:
+        raise ValueError(f"Unknown channels {sorted(unknown)}")
+    preferences = preferences_get(user=user)
+    rows = []
+    for channel in channels:
+        if not channel_allowed(
+            user=user, preferences=preferences, channel=channel, category=category
+        ):
+            continue
+        build = _email_row if channel == Channel.EMAIL else _sms_row
+        rows.append(build(user=user, kind=kind, context=context, category=category))
+    if not rows:
+        return []
+    with transaction.atomic():
+        created = OutboxMessage.objects.bulk_create(rows)
+        for row in created:
+            transaction.on_commit(partial(dispatch, row.pk))
+    return created
+
+
+def dispatch(message_id: int, countdown: float | None = None) -> None:
+    """Hands a row to the broker. A broker outage is logged, not raised: the row
+    stays queued and the re-queue beat job hands it over again."""
+    from .tasks import send_message
+
+    try:
+        send_message.apply_async((message_id,), countdown=countdown)
+    except Exception:  # the broker's errors vary by transport; none may lose the row
+        logger.warning("Broker unavailable; outbox row %s waits for re-queue", message_id)
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Sends one outbox row at most once and returns its status afterwards.
+
+    The row is claimed with a conditional UPDATE (queued -> sending) before the
+    provider is contacted, so a duplicate task, a re-queued copy or a second
+    worker finds nothing to claim and returns. Transient errors put the row back
+    in the queue with backoff; permanent ones fail it with the reason.
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    if not claimed:
+        return ""
+    message = OutboxMessage.objects.select_related("user").get(pk=message_id)
+    if message.category == Category.MARKETING and not channel_allowed(
+        user=message.user,
+        preferences=preferences_get(user=message.user),
+        channel=message.channel,
+        category=message.category,
+    ):
+        _finish(message, status=Status.CANCELLED, last_error="Consent withdrawn before sending.")
+        return Status.CANCELLED
+    try:
+        if message.channel == Channel.EMAIL:
+            provider_id = emails.send_email(
+                message_id=message.pk,
+                recipient=message.recipient,
+                subject=message.subject,
+                text=message.body_text,
+                html=message.body_html,
+                headers=message.headers,
+            )
+        else:
+            provider_id = (
+                sms.get_backend()
+                .send(
+                    to=message.recipient,
+                    body=message.body_text,
+                    status_callback=sms_status_callback(),
+                )
+                .provider_id
+            )
+    except DeliveryError as error:
+        return _fail_or_retry(message, error)
+    except Exception as error:
+        # An unexpected error is treated as transient (bounded by MAX_ATTEMPTS)
+        # rather than leaving the row claimed forever.
+        logger.exception("Unexpected error sending outbox row %s", message.pk)
+        return _fail_or_retry(message, DeliveryError(f"{type(error).__name__}: {error}"))
+    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), provider_id=provider_id[:255], last_error=""
+    )
+    return Status.SENT
+
+
+def sms_status_callback() -> str:
+    """Where Twilio reports delivery; empty on plain-HTTP development sites."""
+    url = absolute_url(reverse("notifications:twilio_status"))
+    return url if url.startswith("https://") else ""
+
+
+def _finish(message: OutboxMessage, *, status: str, last_error: str) -> None:
+    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=status, failed_at=timezone.now(), last_error=last_error[:2000]
+    )
+
+
+def _fail_or_retry(message: OutboxMessage, error: DeliveryError) -> str:
+    if error.permanent or message.attempts >= MAX_ATTEMPTS:
+        logger.warning("Outbox row %s failed: %s", message.pk, error.message)
+        _finish(message, status=Status.FAILED, last_error=error.message)
+        return Status.FAILED
+    delay = retry_delay(message.attempts)
+    now = timezone.now()
+    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.QUEUED,
+        next_attempt_at=now + delay,
+        dispatched_at=now,
+        last_error=error.message[:2000],
+    )
+    dispatch(message.pk, countdown=delay.total_seconds())
+    return Status.QUEUED
+
+
+def outbox_requeue_stuck(*, batch_size: int = 1000) -> int:
+    """Hands queued rows that no worker claimed back to the broker; returns how many.
+
+    Set-based: one query finds the rows, one marks them dispatched. A row that
+    is still waiting in the broker may be sent twice to the broker, never twice
+    to the customer (message_deliver claims it). Rows a dead worker left in
+    "sending" are failed with a reason instead of retried, since they may have
+    been delivered already.
+    """
+    now = timezone.now()
+    ids = list(
+        OutboxMessage.objects.filter(
+            status=Status.QUEUED, next_attempt_at__lte=now, dispatched_at__lte=now - REQUEUE_AFTER
+        )
+        .order_by("dispatched_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    if ids:
+        OutboxMessage.objects.filter(pk__in=ids, status=Status.QUEUED).update(dispatched_at=now)
+        for message_id in ids:
+            dispatch(message_id)
+    OutboxMessage.objects.filter(
+        status=Status.SENDING, claimed_at__lte=now - SENDING_TIMEOUT
+    ).update(status=Status.FAILED, failed_at=now, last_error=INTERRUPTED_ERROR)
+    return len(ids)
+
+
+@transaction.atomic
+def preferences_update(
+    *, user: Any, choices: dict[str, bool], channel: str, ip_address: str | None
+) -> list[ConsentRecord]:
+    """Sets the customer's answers and records each change as proof of consent.
+
+    Only purposes whose answer changes get a record; repeating an answer is a
+    no-op. Returns the records written.
+    """
+    unknown = set(choices) - set(Purpose.values)
+    if unknown:
+        raise ValueError(f"Unknown purposes {sorted(unknown)}")
+    if channel not in ConsentChannel.values:
+        raise ValueError(f"Unknown consent channel {channel!r}")
+    preferences, _ = Preferences.objects.select_for_update().get_or_create(user=user)
+    now = timezone.now()
+    records = []
+    for purpose, granted in choices.items():
+        if getattr(preferences, purpose) == granted:
+            continue
+        setattr(preferences, purpose, granted)
+        records.append(
+            ConsentRecord(
+                user=user,
+                purpose=purpose,
+                granted=granted,
+                channel=channel,
+                ip_address=ip_address,
+                recorded_at=now,
+            )
+        )
+    if records:
+        preferences.updated_at = now
+        preferences.save()
+        ConsentRecord.objects.bulk_create(records)
+    return records
+
+
+STOP_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+START_KEYWORDS = {"START", "YES", "UNSTOP"}
+
+
+def sms_reply_apply(*, phone: str, body: str) -> int:
+    """Applies an inbound STOP or START to every customer with that number.
+
+    STOP withdraws SMS alerts and SMS marketing (the carrier blocks both);
+    START turns SMS alerts back on but not marketing, which needs a fresh,
+    explicit opt-in. Returns how many customers changed; other words do nothing.
+    """
+    keyword = body.strip().upper()
+    if keyword in STOP_KEYWORDS:
+        choices = {Purpose.SMS_ALERTS: False, Purpose.MARKETING_SMS: False}
+    elif keyword in START_KEYWORDS:
+        choices = {Purpose.SMS_ALERTS: True}
+    else:
+        return 0
+    changed = 0
+    for user in get_user_model().objects.filter(phone=phone):
+        records = preferences_update(
+            user=user, choices=choices, channel=ConsentChannel.SMS_REPLY, ip_address=None
+        )
+        changed += bool(records)
+    return changed
+
+
+def sms_status_apply(*, provider_id: str, status: str, error_code: str = "") -> bool:
+    """Records a delivery report from the SMS provider; returns whether a row changed.
+
+    Reports can arrive late or out of order: a delivered row stays delivered.
+    """
+    rows = OutboxMessage.objects.filter(
+        channel=Channel.SMS, provider_id=provider_id, status__in=[Status.SENDING, Status.SENT]
+    )
+    now = timezone.now()
+    if status == "delivered":
+        return bool(rows.update(status=Status.DELIVERED, delivered_at=now))
+    if status in {"failed", "undelivered"}:
+        reason = f"Twilio reported {status}" + (f" (error {error_code})" if error_code else "")
+        return bool(rows.update(status=Status.FAILED, failed_at=now, last_error=reason))
+    return False
+
+
+def marketing_audience(*, channel: str) -> Any:
+    """Customers a marketing message on `channel` may reach now, as one query."""
+    consent = {
+        Channel.EMAIL: "notification_preferences__marketing_email",
+        Channel.SMS: "notification_preferences__marketing_sms",
+    }[channel]
+    audience = get_user_model().objects.filter(
+        is_active=True, processing_restricted_at__isnull=True, **{consent: True}
+    )
+    address = "email" if channel == Channel.EMAIL else "phone"
+    return audience.exclude(**{address: ""}).order_by("pk")
+
+
+def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
+    """Queues one outbox row per consenting, unrestricted customer; returns how many.
+
+    A campaign is queued once: the queued_at stamp is claimed with a conditional
+    update, so a double click or a second admin cannot send it twice. The rows
+    are written with bulk_create in the same transaction and dispatched when it
+    commits; each is rendered for its customer (name, unsubscribe link).
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = Campaign.objects.filter(pk=campaign.pk, queued_at__isnull=True).update(
+            queued_at=now
+        )
+        if not claimed:
+            raise ApplicationError(f"The campaign “{campaign.name}” has already been queued.")
+        build = _email_row if campaign.channel == Channel.EMAIL else _sms_row
+        rows = [
+            build(
+                user=user,
+                kind="campaign",
+                context={"campaign": campaign},
+                category=Category.MARKETING,
+                campaign=campaign,
+            )
+            for user in marketing_audience(channel=campaign.channel).iterator(chunk_size=batch_size)
+        ]
+        created = OutboxMessage.objects.bulk_create(rows, batch_size=batch_size)
+        Campaign.objects.filter(pk=campaign.pk).update(queued_count=len(created))
+        ids = [row.pk for row in created]
+        transaction.on_commit(lambda: [dispatch(message_id) for message_id in ids])
+    campaign.queued_at, campaign.queued_count = now, len(created)
+    return len(created)
+
+
+@transaction.atomic
+def message_resend(*, message: OutboxMessage) -> bool:
+    """Puts a failed row back in the queue for a fresh series of attempts.
+
+    Only failed rows: a sent one is never sent again. Returns whether the row
+    was re-queued (False when it was not failed, e.g. a second click).
+    """
+    now = timezone.now()
+    requeued = OutboxMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
+        status=Status.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        dispatched_at=now,
+        failed_at=None,
+        claimed_at=None,
+    )
+    if requeued:
+        transaction.on_commit(partial(dispatch, message.pk))
+    return bool(requeued)

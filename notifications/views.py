@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import sms
+from .forms import PreferencesForm
+from .models import ConsentChannel, Purpose
+from .selectors import consent_records_for, preferences_get
+from .services import preferences_update, sms_reply_apply, sms_status_apply
+from .tokens import read_unsubscribe_token
+
+CONSENT_HISTORY_LIMIT = 20
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address the request came from, as the web server saw it."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    current = preferences_get(user=request.user)
+    initial = {purpose: getattr(current, purpose) for purpose in Purpose.values}
+    # An all-unticked form posts no fields at all: bind on the method, not on the data.
+    form = PreferencesForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        records = preferences_update(
+            user=request.user,
+            choices={purpose: form.cleaned_data[purpose] for purpose in Purpose.values},
+            channel=ConsentChannel.PREFERENCES_PAGE,
+            ip_address=client_ip(request),
+        )
+        messages.success(
+            request,
+            "Your notification choices have been saved." if records else "Nothing changed.",
+        )
+        return redirect("notifications:preferences")
+    history = consent_records_for(user=request.user)[:CONSENT_HISTORY_LIMIT]
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"form": form, "history": history, "has_phone": bool(request.user.phone)},
+    )
+
+
+# The mail client's RFC 8058 one-click POST carries no session and no CSRF
+# token, so this one endpoint is exempt. The signed token in the URL is the
+# authority, and the only thing it can do is withdraw one consent of its own
+# customer, so a forged cross-site request cannot harm anyone.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    found = read_unsubscribe_token(token)
+    if found is None:
+        return render(request, "notifications/unsubscribe_invalid.html", status=400)
+    user = get_user_model().objects.filter(pk=found.user_id).first()
+    if user is None:
+        return render(request, "notifications/unsubscribe_invalid.html", status=404)
+    purpose_label = Purpose(found.purpose).label
+    if request.method == "GET":
+        # Link scanners and prefetchers follow GET links: a GET never unsubscribes.
+        return render(
+            request,
+            "notifications/unsubscribe_confirm.html",
+            {"purpose_label": purpose_label, "email": user.email},
+        )
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    preferences_update(
+        user=user,
+        choices={found.purpose: False},
+        channel=ConsentChannel.ONE_CLICK if one_click else ConsentChannel.UNSUBSCRIBE_LINK,
+        ip_address=client_ip(request),
+    )
+    return render(
+        request,
+        "notifications/unsubscribe_done.html",
+        {"purpose_label": purpose_label, "email": user.email},
+    )
+
+
+def twilio_request_is_signed(request: HttpRequest) -> bool:
+    # Twilio signs the URL it called, which is the public one in SITE_URL.
+    url = settings.SITE_URL.rstrip("/") + request.get_full_path()
+    return sms.twilio_signature_valid(
+        url=url,
+        params=request.POST.dict(),
+        signature=request.headers.get("X-Twilio-Signature", ""),
+    )
+
+
+# Twilio posts without a CSRF token; X-Twilio-Signature authenticates instead.
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not twilio_request_is_signed(request):
+        return HttpResponseForbidden("Invalid X-Twilio-Signature.")
+    sid = request.POST.get("MessageSid", "")
+    status = request.POST.get("MessageStatus", "")
+    if not sid or not status:
+        return HttpResponse("MessageSid and MessageStatus are required.", status=400)
+    sms_status_apply(provider_id=sid, status=status, error_code=request.POST.get("ErrorCode", ""))
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    if not twilio_request_is_signed(request):
+        return HttpResponseForbidden("Invalid X-Twilio-Signature.")
+    sender = request.POST.get("From", "")
+    if not sender:
+        return HttpResponse("From is required.", status=400)
+    sms_reply_apply(phone=sender, body=request.POST.get("Body", ""))
+    # Twilio's Advanced Opt-Out answers STOP/START itself: no reply of ours.
+    return HttpResponse("<Response></Response>", content_type="text/xml")

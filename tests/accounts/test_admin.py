@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+
+@pytest.mark.parametrize(
+    "query", ["Zed Zimmer", "zed@zimmer.example", "+61293744000", "Zimmer Hosting"]
+)
+def test_staff_find_a_customer_by_name_email_phone_or_business(client, charlie, query):
+    UserFactory(
+        email="zed@zimmer.example",
+        full_name="Zed Zimmer",
+        phone="+61293744000",
+        business_name="Zimmer Hosting Pty",
+    )
+    UserFactory(email="other@example.com", full_name="Other Person", phone="+442079460000")
+    client.force_login(charlie)
+
+    response = client.get(reverse("admin:accounts_user_changelist"), {"q": query})
+
+    assert response.status_code == 200
+    assert "zed@zimmer.example" in response.text
+    assert "other@example.com" not in response.text
+
+
+def test_customers_cannot_open_the_admin(alice_client):
+    response = alice_client.get(reverse("admin:accounts_user_changelist"))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_staff_can_create_a_customer_in_admin(client, charlie):
+    client.force_login(charlie)
+
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "made.by.staff@example.com",
+            "full_name": "Made By Staff",
+            "usable_password": "true",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+
+    assert response.status_code == 302
+    from accounts.models import User
+
+    assert User.objects.get(email="made.by.staff@example.com").check_password(
+        "a-long-enough-passphrase"
+    )

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.base import mailers_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "k3y-" + "x7Qp2Lm9Zr4Tv8Wn1Ys6Ub3Hc5Jd0Fg" * 2
+
+
+def test_no_email_url_means_the_console_mailer():
+    assert mailers_from_url("") == {
+        "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    }
+
+
+def test_an_smtp_url_with_starttls_and_credentials():
+    options = mailers_from_url("smtp+tls://mailer%40example.com:p%40ss@mail.example.com:2525")[
+        "default"
+    ]["OPTIONS"]
+
+    assert options == {
+        "host": "mail.example.com",
+        "port": 2525,
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 10,
+        "username": "mailer@example.com",
+        "password": "p@ss",
+    }
+
+
+def test_implicit_tls_defaults_to_port_465():
+    options = mailers_from_url("smtps://mail.example.com")["default"]["OPTIONS"]
+
+    assert (options["port"], options["use_ssl"], options["use_tls"]) == (465, True, False)
+    assert "username" not in options
+
+
+def test_an_unknown_email_scheme_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="not supported"):
+        mailers_from_url("imap://mail.example.com")
+
+
+def _production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": GOOD_SECRET,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "billing.example.com",
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/onepanel"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "DOCUMENT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
+    }
+    env.update(overrides)
+    return {key: value for key, value in env.items() if value is not None}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env())
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DEBUG": "true"}, "DEBUG must be off"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY is the embedded default"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is the embedded default or too weak"),
+        ({"MFA_ENCRYPTION_KEYS": ""}, "MFA_ENCRYPTION_KEYS is not set"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is not set"),
+        ({"EMAIL_URL": ""}, "EMAIL_URL is not set"),
+    ],
+)
+def test_production_refuses_to_start_unsafely(overrides, message):
+    result = _manage("check", env=_production_env(**overrides))
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_demo_data_is_refused_under_production_settings():
+    result = _manage("seed_demo", env=_production_env())
+
+    assert result.returncode != 0
+    assert "embedded default only" in result.stderr
+
+
+def test_secrets_can_come_from_docker_secret_files(tmp_path):
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text(GOOD_SECRET + "\n")
+
+    result = _manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env=_production_env(SECRET_KEY="", SECRET_KEY_FILE=str(secret_file)),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == GOOD_SECRET
+
+
+def test_the_embedded_default_needs_no_environment(tmp_path):
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, "
+        "s.CACHES['default']['BACKEND'], s.MAILERS['default']['BACKEND'])"
+    )
+
+    result = _manage("shell", "--verbosity=0", "-c", code, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
+
+
+def test_with_database_and_redis_urls_it_runs_on_postgres_redis_and_workers():
+    env = _production_env(DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="true")
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, "
+        "s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL.split(':')[0])"
+    )
+
+    result = _manage("shell", "--verbosity=0", "-c", code, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "False",
+        "django.core.cache.backends.redis.RedisCache",
+        "redis",
+    ]

@@ -1,0 +1,144 @@
+"""Real parts for notification tests: an SMTP server on loopback and a Celery worker."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from notifications import sms
+
+# The worker tests' broker: its own Redis database, apart from the cache's.
+WORKER_BROKER_URL = os.environ.get("NOTIFICATIONS_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SmtpRecorder:
+    """An aiosmtpd handler that keeps every message it accepts.
+
+    refuse_next holds SMTP replies (e.g. "451 ...") to give to the next DATA
+    commands instead of accepting, to stand in for a server in trouble.
+    """
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    refuse_next: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
+        with self.lock:
+            if self.refuse_next:
+                return self.refuse_next.pop(0)
+            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append(parsed)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return self.messages
+            time.sleep(0.05)
+        raise AssertionError(f"Expected {count} messages, the SMTP server got {len(self.messages)}")
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    recorder: SmtpRecorder
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.recorder.messages
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[SmtpServer]:
+    """A real SMTP server on a free loopback port; the default mailer points at it."""
+    recorder = SmtpRecorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    try:
+        yield SmtpServer(host="127.0.0.1", port=port, recorder=recorder)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox() -> Iterator[None]:
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+def drop_pooled_connections(app) -> None:
+    """Forgets pooled broker connections, which still point at the previous broker.
+
+    (app.close() would also deregister the app; this is what Celery does after a fork.)
+    """
+    app._after_fork()
+
+
+def use_broker(app, url: str) -> Callable[[], None]:
+    """Points the Celery app at a real broker (no eager mode); returns the undo."""
+    previous = {
+        "broker_url": app.conf.broker_url,
+        "task_always_eager": app.conf.task_always_eager,
+    }
+    app.conf.update(broker_url=url, task_always_eager=False)
+    drop_pooled_connections(app)
+
+    def undo() -> None:
+        app.conf.update(**previous)
+        drop_pooled_connections(app)
+
+    return undo
+
+
+def purge(app) -> None:
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("celery")
+
+
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[object]:
+    """A real Celery worker (in a thread of this process) on a real Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    undo = use_broker(app, WORKER_BROKER_URL)
+    purge(app)
+    try:
+        # No result backend to ping through: start_worker still waits until the
+        # worker is consuming before it yields.
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=20
+        ) as worker:
+            yield worker
+    finally:
+        undo()
