@@ -24,7 +24,7 @@ from .forms import (
     PaymentReturnForm,
     SetupCompleteForm,
 )
-from .models import Invoice, PaymentMethod
+from .models import Invoice, PaymentMethod, PaymentStatus
 from .pdf import html_to_pdf
 
 
@@ -201,9 +201,9 @@ def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if outcome.client_secret:
         # The bank wants the customer to authenticate: the page does it with Stripe.js.
         return _invoice_page(request, invoice, action_client_secret=outcome.client_secret)
-    if outcome.payment.status == "failed":
+    if outcome.payment.status == PaymentStatus.FAILED:
         messages.error(request, outcome.payment.failure_message)
-    elif outcome.payment.status == "succeeded":
+    elif outcome.payment.status == PaymentStatus.SUCCEEDED:
         messages.success(request, f"Thank you: invoice {invoice.number} is paid.")
     else:
         messages.info(request, "Your payment is being processed.")
@@ -227,9 +227,9 @@ def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("billing:invoice_detail", pk=invoice.pk)
     payment = services.payment_apply_intent(intent=intent) or payment
-    if payment.status == "succeeded":
+    if payment.status == PaymentStatus.SUCCEEDED:
         messages.success(request, f"Thank you: invoice {invoice.number} is paid.")
-    elif payment.status == "failed":
+    elif payment.status == PaymentStatus.FAILED:
         messages.error(request, payment.failure_message)
     else:
         messages.info(request, "Your bank has not confirmed the payment yet.")
