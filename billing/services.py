@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -350,6 +350,7 @@ def invoice_pay(
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not locked.is_payable:
             raise ApplicationError("This invoice has nothing left to pay.")
+        _payments_fail_interrupted(invoice=locked)
         if locked.payments.filter(
             status__in=[PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED]
         ).exists():
@@ -391,6 +392,21 @@ def invoice_pay(
         payment = payment_apply_intent(intent=intent) or payment
     client_secret = intent.client_secret if payment.status == PaymentStatus.REQUIRES_ACTION else ""
     return PaymentOutcome(payment=payment, client_secret=client_secret)
+
+
+# An attempt recorded but never sent to Stripe (the process stopped in between) stops
+# blocking new attempts after this long. Should Stripe have charged it after all, its
+# payment_intent.succeeded webhook still finds the attempt by metadata and settles it.
+INTERRUPTED_AFTER = dt.timedelta(minutes=15)
+INTERRUPTED_MESSAGE = "The payment was interrupted before it reached the bank."
+
+
+def _payments_fail_interrupted(*, invoice: Invoice) -> None:
+    invoice.payments.filter(
+        status=PaymentStatus.PROCESSING,
+        stripe_payment_intent_id="",
+        created_at__lt=timezone.now() - INTERRUPTED_AFTER,
+    ).update(status=PaymentStatus.FAILED, failure_message=INTERRUPTED_MESSAGE)
 
 
 @transaction.atomic
@@ -783,9 +799,13 @@ def invoices_to_auto_charge(*, today: dt.date, max_attempts: int) -> list[int]:
     attempt today, none in flight, and fewer than `max_attempts` attempts. One query."""
     default_card = PaymentMethod.objects.filter(user=OuterRef("user"), is_default=True)
     tried_today = Payment.objects.filter(invoice=OuterRef("pk"), created_at__date=today)
-    busy = Payment.objects.filter(
-        invoice=OuterRef("pk"),
-        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING],
+    busy = Payment.objects.filter(invoice=OuterRef("pk")).filter(
+        Q(status=PaymentStatus.SUCCEEDED)
+        | Q(status=PaymentStatus.PROCESSING, stripe_payment_intent_id__gt="")
+        | Q(
+            status=PaymentStatus.PROCESSING,
+            created_at__gte=timezone.now() - INTERRUPTED_AFTER,
+        )
     )
     return list(
         Invoice.objects.filter(status__in=PAYABLE_STATUSES, due_date__lte=today, total__gt=0)

@@ -58,7 +58,21 @@ def stripe_event_record(*, event: dict[str, Any]) -> StripeEvent:
 
 
 def stripe_event_apply(*, event_pk: int) -> bool:
-    """Applies a stored event in one transaction; False when it was applied before."""
+    """Applies a stored event in one transaction; False when it was applied before.
+
+    When a handler fails, nothing it did is kept, the reason is written on the event
+    (visible in the admin) and the error propagates so the task can retry.
+    """
+    try:
+        return _apply(event_pk)
+    except Exception as exc:
+        StripeEvent.objects.filter(pk=event_pk, processed_at__isnull=True).update(
+            error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+
+
+def _apply(event_pk: int) -> bool:
     with transaction.atomic():
         event = StripeEvent.objects.select_for_update().get(pk=event_pk)
         if event.processed_at is not None:

@@ -125,3 +125,41 @@ def test_the_pdf_prints_the_same_document_as_the_page(alice_client, alice_invoic
         return re.search(r"<article class=\"invoice\".*?</article>", html, re.S).group(0)
 
     assert document(printed["html"]) == document(page.content.decode())
+
+
+def test_the_payment_methods_list_query_count_does_not_grow_with_rows(
+    alice_client, alice, django_assert_num_queries
+):
+    from tests.billing.factories import PaymentMethodFactory
+
+    PaymentMethodFactory(user=alice)
+    alice_client.get(reverse("billing:payment_methods"))
+    # user, session activity (savepoint, select, user, update, release), cards
+    with django_assert_num_queries(7):
+        alice_client.get(reverse("billing:payment_methods"))
+    PaymentMethodFactory.create_batch(5, user=alice, is_default=False)
+    with django_assert_num_queries(7):
+        body = alice_client.get(reverse("billing:payment_methods")).content.decode()
+    assert body.count("Remove card ending 4242") == 6
+
+
+def test_the_catalogue_and_cart_query_counts_do_not_grow_with_rows(
+    client, plan, django_assert_num_queries
+):
+    from tests.billing.factories import PriceFactory, ProductFactory
+
+    client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+    client.get(reverse("billing:plans"))
+    with django_assert_num_queries(2):  # products, their prices
+        client.get(reverse("billing:plans"))
+    with django_assert_num_queries(1):  # prices of the cart's lines
+        client.get(reverse("billing:cart"))
+    for _ in range(5):
+        product = ProductFactory()
+        PriceFactory(product=product)
+        client.post(reverse("billing:cart_add"), {"product": product.pk, "cycle": "monthly"})
+    with django_assert_num_queries(2):
+        client.get(reverse("billing:plans"))
+    with django_assert_num_queries(1):
+        body = client.get(reverse("billing:cart")).content.decode()
+    assert body.count("Remove ") == 6

@@ -180,3 +180,55 @@ def test_a_card_without_3d_secure_support_is_recorded_as_such(fake_stripe, alice
     card = services.card_setup_complete(user=alice, setup_intent_id="seti_Fake")
     assert card.three_d_secure_supported is False
     assert (card.last4, card.country) == ("0005", "GB")
+
+
+def test_an_interrupted_attempt_stops_blocking_after_a_while(
+    fake_stripe, alice_invoice, alice_card
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from billing.models import Payment
+
+    stuck = Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=600,
+        currency="EUR",
+        status=PaymentStatus.PROCESSING,
+    )
+    fake_stripe({("POST", "/v1/payment_intents"): lambda params: (200, intent_body("succeeded"))})
+    with pytest.raises(ApplicationError, match="already in progress"):
+        services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    tomorrow = alice_invoice.due_date + dt.timedelta(days=1)
+    assert services.invoices_to_auto_charge(today=tomorrow, max_attempts=3) == []
+    Payment.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - dt.timedelta(minutes=20))
+    assert services.invoices_to_auto_charge(today=tomorrow, max_attempts=3) == [alice_invoice.pk]
+    outcome = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    assert outcome.payment.attempt == 2
+    stuck.refresh_from_db()
+    assert stuck.status == PaymentStatus.FAILED
+    assert "interrupted" in stuck.failure_message
+
+
+def test_a_failing_webhook_handler_keeps_nothing_and_records_why(fake_stripe, alice):
+    from billing.models import StripeEvent
+    from billing.webhooks import stripe_event_apply
+
+    BillingAccount.objects.create(user=alice, stripe_customer_id="cus_Fake")
+    fake_stripe({})  # every call answers 404
+    event = StripeEvent.objects.create(
+        event_id="evt_fail",
+        type="setup_intent.succeeded",
+        payload={
+            "data": {
+                "object": {"id": "seti_1", "customer": "cus_Fake", "payment_method": "pm_Missing"}
+            }
+        },
+    )
+    with pytest.raises(gateway.PaymentError):
+        stripe_event_apply(event_pk=event.pk)
+    event.refresh_from_db()
+    assert event.processed_at is None
+    assert event.error.startswith("PaymentError")
