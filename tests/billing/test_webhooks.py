@@ -403,3 +403,46 @@ def test_a_dispute_is_recorded_on_the_payment(
     )
     pending_payment.refresh_from_db()
     assert pending_payment.disputed_at is not None
+
+
+def test_a_refund_from_the_admin_and_its_webhook_give_one_credit_note_in_either_order(
+    client, pending_payment, fake_stripe, django_capture_on_commit_callbacks
+):
+    services.payment_apply_intent(
+        intent=services.gateway.payment_intent_from_payload(
+            payment_intent(pending_payment, "succeeded")
+        )
+    )
+    invoice = pending_payment.invoice
+    invoice.refresh_from_db()
+    refund = {
+        "id": "re_Admin1",
+        "object": "refund",
+        "amount": invoice.total,
+        "currency": "eur",
+        "status": "succeeded",
+        "payment_intent": pending_payment.stripe_payment_intent_id,
+    }
+    http = fake_stripe({("POST", "/v1/refunds"): lambda params: (200, refund)})
+    note = services.invoice_refund(invoice=invoice, reason="Customer asked")
+    assert http.requests[0][2] == {
+        "payment_intent": pending_payment.stripe_payment_intent_id,
+        "amount": str(invoice.total),
+    }
+    assert (
+        http.requests[0][3]["Idempotency-Key"]
+        == f"refund-invoice-{invoice.pk}-after-0-amount-{invoice.total}"
+    )
+    deliver(
+        client,
+        event("charge.refunded", _charge(pending_payment, invoice.total, [refund])),
+        django_capture_on_commit_callbacks,
+    )
+    assert list(invoice.credit_notes.all()) == [note]
+    # The other order: the webhook came first, the admin's call then finds its note.
+    assert (
+        services.credit_note_issue(
+            invoice=invoice, amount=invoice.total, stripe_refund_id="re_Admin1"
+        )
+        == note
+    )
