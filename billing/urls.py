@@ -21,6 +21,7 @@ urlpatterns = [
         views.invoice_payment_return,
         name="invoice_payment_return",
     ),
+    path("billing/details/", views.billing_details, name="details"),
     path("billing/cards/", views.payment_methods, name="payment_methods"),
     path("billing/cards/add/", views.card_add, name="card_add"),
     path("billing/cards/add/complete/", views.card_setup_complete, name="card_setup_complete"),

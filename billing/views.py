@@ -237,6 +237,19 @@ def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def billing_details(request: HttpRequest) -> HttpResponse:
+    account = services.billing_account_for(user=request.user)
+    form = CheckoutForm(request.POST or None, initial={"vat_number": account.vat_number})
+    if request.method == "POST" and form.is_valid():
+        services.billing_account_update(
+            user=request.user, vat_number=form.cleaned_data["vat_number"]
+        )
+        messages.success(request, "Your billing details are saved; new invoices will use them.")
+        return redirect("billing:details")
+    return render(request, "billing/details.html", {"form": form})
+
+
+@login_required
 def payment_methods(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -148,3 +148,23 @@ def test_it_recommends_only_when_processing_is_not_restricted(
         alice.save(update_fields=["processing_restricted_at"])
     body = alice_client.get(reverse("billing:plans")).content.decode()
     assert ("Recommended for you" in body) is not restricted
+
+
+def test_a_customer_saves_a_vat_number_for_new_invoices(alice_client, alice):
+    from billing.models import BillingAccount
+
+    response = alice_client.post(reverse("billing:details"), {"vat_number": "de 123 456 789"})
+    assert response.status_code == 302
+    assert BillingAccount.objects.get(user=alice).vat_number == "DE123456789"
+    page = alice_client.get(reverse("billing:details")).content.decode()
+    assert 'value="DE123456789"' in page
+
+
+def test_a_malformed_vat_number_gets_a_form_error(alice_client, alice):
+    response = alice_client.post(reverse("billing:details"), {"vat_number": "12"})
+    assert response.status_code == 200
+    assert "country prefix" in response.content.decode()
+
+
+def test_billing_details_need_sign_in(client, db):
+    assert client.get(reverse("billing:details")).status_code == 302
