@@ -142,7 +142,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description="Cancel (unpaid invoices only)")
+    @admin.action(description="Cancel (unpaid only; the services it bills end)")
     def cancel(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         done = sum(services.invoice_cancel(invoice=invoice) for invoice in queryset)
         self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)

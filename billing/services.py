@@ -284,14 +284,23 @@ def invoice_mark_paid(*, invoice: Invoice) -> bool:
 
 @transaction.atomic
 def invoice_cancel(*, invoice: Invoice) -> bool:
-    """Cancels an unpaid invoice; pending services ordered on it are cancelled too."""
+    """Cancels an unpaid invoice and ends the services it bills: a new order's pending
+    services, and services whose next period it was the bill for (otherwise they would
+    run on unbilled, since that period is never invoiced again). Idempotent."""
     updated = Invoice.objects.filter(pk=invoice.pk, status__in=PAYABLE_STATUSES).update(
         status=InvoiceStatus.CANCELLED
     )
     if updated:
-        Service.objects.filter(invoice_lines__invoice=invoice, status=ServiceStatus.PENDING).update(
-            status=ServiceStatus.CANCELLED
+        billed_period = InvoiceLine.objects.filter(
+            invoice=invoice, service=OuterRef("pk"), period_start=OuterRef("next_due_date")
         )
+        Service.objects.filter(
+            Q(status=ServiceStatus.PENDING, invoice_lines__invoice=invoice)
+            | Q(
+                Exists(billed_period),
+                status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
+            )
+        ).update(status=ServiceStatus.CANCELLED, next_due_date=None)
         if invoice.order_id:
             Order.objects.filter(pk=invoice.order_id, status=OrderStatus.PENDING).update(
                 status=OrderStatus.CANCELLED

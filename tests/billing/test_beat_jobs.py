@@ -197,3 +197,12 @@ def test_renewals_handle_many_services_in_few_queries(plan, django_assert_max_nu
     with django_assert_max_num_queries(30):
         created = services.renewals_generate(today=TODAY, days_ahead=14, batch_size=1000)
     assert len(created) == 30
+
+
+def test_cancelling_a_renewal_invoice_ends_the_service(alice, plan):
+    service = active_service(alice, plan, TODAY + dt.timedelta(days=5))
+    [invoice_id] = services.renewals_generate(today=TODAY, days_ahead=14)
+    assert services.invoice_cancel(invoice=Invoice.objects.get(pk=invoice_id)) is True
+    service.refresh_from_db()
+    assert (service.status, service.next_due_date) == (ServiceStatus.CANCELLED, None)
+    assert services.renewals_generate(today=TODAY + dt.timedelta(days=60), days_ahead=14) == []
