@@ -178,12 +178,12 @@ def _payment_intent(pi: dict[str, Any]) -> PaymentIntent:
     )
 
 
-def customer_create(*, email: str, name: str, user_id: int) -> str:
+def customer_create(*, email: str, name: str, user_id: int, idempotency_key: str) -> str:
     """A new Stripe customer; the idempotency key makes a retried call return the same one."""
     try:
         customer = _client().v1.customers.create(
             params={"email": email, "name": name, "metadata": {"user_id": str(user_id)}},
-            options={"idempotency_key": f"customer-for-user-{user_id}"},
+            options={"idempotency_key": idempotency_key},
         )
     except stripe.StripeError as exc:
         raise _error(exc) from exc

@@ -376,7 +376,12 @@ class Payment(models.Model):
 
     @property
     def idempotency_key(self) -> str:
-        return f"invoice-{self.invoice_id}-attempt-{self.attempt}"
+        """Stable for this attempt; the creation time keeps keys apart across databases
+        that share one Stripe account (development, staging) within Stripe's 24 hours."""
+        return (
+            f"invoice-{self.invoice_id}-attempt-{self.attempt}-"
+            f"{int(self.created_at.timestamp() * 1_000_000)}"
+        )
 
 
 class CreditNote(models.Model):

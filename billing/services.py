@@ -318,7 +318,10 @@ def stripe_customer_ensure(*, user: Any) -> str:
     if account.stripe_customer_id:
         return account.stripe_customer_id
     customer_id = gateway.customer_create(
-        email=user.email, name=user.full_name or user.email, user_id=user.pk
+        email=user.email,
+        name=user.full_name or user.email,
+        user_id=user.pk,
+        idempotency_key=f"customer-for-user-{user.pk}-{int(user.date_joined.timestamp())}",
     )
     BillingAccount.objects.filter(pk=account.pk, stripe_customer_id="").update(
         stripe_customer_id=customer_id
@@ -606,7 +609,8 @@ def invoice_refund(*, invoice: Invoice, amount: int | None = None, reason: str =
         refund = gateway.refund_create(
             payment_intent_id=payment.stripe_payment_intent_id,
             amount=amount,
-            idempotency_key=f"refund-invoice-{invoice.pk}-after-{credited}-amount-{amount}",
+            # PaymentIntent ids are unique at Stripe, so the key is too.
+            idempotency_key=f"refund-{payment.stripe_payment_intent_id}-after-{credited}-{amount}",
         )
     except gateway.PaymentError as exc:
         raise ApplicationError(exc.message) from exc

@@ -52,7 +52,8 @@ def test_it_retries_a_server_error_with_the_same_idempotency_key(
     outcome = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     assert outcome.payment.status == PaymentStatus.SUCCEEDED
     keys = [headers.get("Idempotency-Key") for _, _, _, headers in http.requests]
-    assert keys == [f"invoice-{alice_invoice.pk}-attempt-1"] * 2
+    assert keys == [outcome.payment.idempotency_key] * 2
+    assert keys[0].startswith(f"invoice-{alice_invoice.pk}-attempt-1-")
     params = http.requests[0][2]
     assert (params["amount"], params["currency"], params["confirm"]) == ("600", "eur", "true")
 
@@ -66,7 +67,8 @@ def test_a_second_attempt_gets_a_new_idempotency_key(fake_stripe, alice_invoice,
         services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     keys = [headers.get("Idempotency-Key") for _, _, _, headers in http.requests]
-    assert keys == [
+    assert keys == [p.idempotency_key for p in alice_invoice.payments.order_by("attempt")]
+    assert [key.rsplit("-", 1)[0] for key in keys] == [
         f"invoice-{alice_invoice.pk}-attempt-1",
         f"invoice-{alice_invoice.pk}-attempt-2",
     ]

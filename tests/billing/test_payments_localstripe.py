@@ -224,4 +224,4 @@ def test_it_says_stripe_is_not_configured(alice_client, settings):
     response = alice_client.get(reverse("billing:card_add"), follow=True)
     assert "Stripe is not configured" in response.content.decode()
     with pytest.raises(gateway.PaymentError, match="not configured"):
-        gateway.customer_create(email="a@example.com", name="A", user_id=1)
+        gateway.customer_create(email="a@example.com", name="A", user_id=1, idempotency_key="k")

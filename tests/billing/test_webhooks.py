@@ -431,7 +431,7 @@ def test_a_refund_from_the_admin_and_its_webhook_give_one_credit_note_in_either_
     }
     assert (
         http.requests[0][3]["Idempotency-Key"]
-        == f"refund-invoice-{invoice.pk}-after-0-amount-{invoice.total}"
+        == f"refund-{pending_payment.stripe_payment_intent_id}-after-0-{invoice.total}"
     )
     deliver(
         client,
