@@ -39,12 +39,57 @@ def test_the_pdf_downloads_and_carries_the_invoice_number(alice_client, alice_in
 
 
 @pytest.mark.parametrize(
-    "name", ["billing:invoice_detail", "billing:invoice_pdf", "billing:invoice_pay"]
+    "name",
+    [
+        "billing:invoice_detail",
+        "billing:invoice_pdf",
+        "billing:invoice_pay",
+        "billing:invoice_payment_return",
+    ],
 )
 def test_another_customer_gets_404_on_an_invoice(client, bob, alice_invoice, name):
+    from billing.models import Payment
+
+    Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=600,
+        currency="EUR",
+        stripe_payment_intent_id="pi_Alice",
+    )
     client.force_login(bob)
-    method = client.post if name == "billing:invoice_pay" else client.get
-    assert method(reverse(name, args=[alice_invoice.pk])).status_code == 404
+    url = reverse(name, args=[alice_invoice.pk])
+    if name in {"billing:invoice_pay", "billing:invoice_payment_return"}:
+        response = client.post(url, {"payment_intent": "pi_Alice", "payment_method": "1"})
+    else:
+        response = client.get(url)
+    assert response.status_code == 404
+
+
+def test_the_owner_cannot_point_the_payment_return_at_another_invoices_intent(
+    alice_client, alice, alice_invoice, plan
+):
+    from billing import services
+    from billing.models import Payment
+
+    other = services.order_place(
+        user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    ).invoices.get()
+    Payment.objects.create(
+        invoice=other, attempt=1, amount=600, currency="EUR", stripe_payment_intent_id="pi_Other"
+    )
+    response = alice_client.post(
+        reverse("billing:invoice_payment_return", args=[alice_invoice.pk]),
+        {"payment_intent": "pi_Other"},
+    )
+    assert response.status_code == 404
+
+
+def test_a_payment_return_without_a_reference_is_a_400(alice_client, alice_invoice):
+    response = alice_client.post(
+        reverse("billing:invoice_payment_return", args=[alice_invoice.pk]), {}
+    )
+    assert response.status_code == 400
 
 
 def test_another_customer_sees_none_of_alices_services_or_invoices(client, bob, alice_invoice):
