@@ -56,5 +56,9 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
+bench: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py bench_billing
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("", include("privacy.urls")),
+    path("", include("billing.urls")),
 ]

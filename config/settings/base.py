@@ -347,3 +347,51 @@ CELERY_BEAT_SCHEDULE["privacy-prune-technical-data"] = {
     "task": "privacy.tasks.prune_technical_data",
     "schedule": crontab(minute=37, hour=3),
 }
+
+# --- billing ---
+# The Stripe keys and STRIPE_API_BASE are read above with the other outside services.
+# STRIPE_JS_URL: where pages load Stripe.js (localstripe serves a stand-in in tests).
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+_stripe_js_origin = "{0.scheme}://{0.netloc}".format(urlsplit(STRIPE_JS_URL))
+SECURE_CSP["script-src"].append(_stripe_js_origin)
+SECURE_CSP["frame-src"] = [CSP.SELF, _stripe_js_origin, "https://hooks.stripe.com"]
+SECURE_CSP["connect-src"] = [
+    CSP.SELF,
+    _stripe_js_origin,
+    urlsplit(STRIPE_API_BASE).scheme + "://" + urlsplit(STRIPE_API_BASE).netloc
+    if STRIPE_API_BASE
+    else "https://api.stripe.com",
+]
+BILLING_CURRENCIES = ["EUR", "USD", "GBP"]
+BILLING_DEFAULT_CURRENCY = env.str("BILLING_DEFAULT_CURRENCY", default="EUR")
+# Our own country, for EU VAT reverse charge (ISO 3166 code).
+BILLING_SELLER_COUNTRY = env.str("BILLING_SELLER_COUNTRY", default="IE")
+BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default=SITE_NAME)
+BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")
+BILLING_SELLER_VAT_NUMBER = env.str("BILLING_SELLER_VAT_NUMBER", default="")
+BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="INV-")
+BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="CN-")
+BILLING_RENEWAL_DAYS_AHEAD = env.int("BILLING_RENEWAL_DAYS_AHEAD", default=14)
+BILLING_REMINDER_DAYS_BEFORE = env.int("BILLING_REMINDER_DAYS_BEFORE", default=3)
+BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=7)
+BILLING_AUTO_CHARGE_MAX_ATTEMPTS = env.int("BILLING_AUTO_CHARGE_MAX_ATTEMPTS", default=3)
+CELERY_BEAT_SCHEDULE |= {
+    "billing-renewal-invoices": {
+        "task": "billing.tasks.generate_renewal_invoices",
+        "schedule": crontab(minute=5, hour=1),
+    },
+    "billing-overdue-and-suspensions": {
+        "task": "billing.tasks.mark_overdue_and_suspend",
+        "schedule": crontab(minute=20, hour=1),
+    },
+    "billing-reminders": {
+        "task": "billing.tasks.send_payment_reminders",
+        "schedule": crontab(minute=0, hour=9),
+    },
+    "billing-auto-charge": {
+        "task": "billing.tasks.auto_charge_due_invoices",
+        "schedule": crontab(minute=0, hour=6),
+    },
+}
+# WeasyPrint and fontTools log every step of every PDF at INFO.
+LOGGING["loggers"] |= {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}}

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from core.exceptions import ApplicationError
+
+from . import services
+from .models import (
+    BillingAccount,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    Order,
+    Payment,
+    PaymentMethod,
+    Price,
+    Product,
+    Service,
+    StripeEvent,
+    TaxRate,
+)
+
+
+class PriceInline(admin.TabularInline):
+    model = Price
+    extra = 1
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "is_active", "sort_order")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [PriceInline]
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    list_display = ("country", "name", "rate", "is_eu")
+    list_filter = ("is_eu",)
+
+
+@admin.register(BillingAccount)
+class BillingAccountAdmin(admin.ModelAdmin):
+    list_display = ("user", "vat_number", "stripe_customer_id")
+    search_fields = ("user__email", "vat_number", "stripe_customer_id")
+    raw_id_fields = ("user",)
+
+
+class ServiceInline(admin.TabularInline):
+    model = Service
+    extra = 0
+    fields = ("product", "cycle", "amount", "currency", "status", "next_due_date")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("pk", "user", "currency", "status", "created_at")
+    list_filter = ("status", "currency")
+    search_fields = ("user__email",)
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+    inlines = [ServiceInline]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("pk", "product", "user", "status", "cycle", "next_due_date")
+    list_filter = ("status", "cycle", "product")
+    search_fields = ("user__email", "product__name")
+    raw_id_fields = ("user", "order")
+    list_select_related = ("product", "user")
+    date_hierarchy = "next_due_date"
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    fields = ("description", "quantity", "unit_amount", "amount", "period_start", "period_end")
+    readonly_fields = fields
+    can_delete = False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    fields = ("attempt", "status", "amount", "stripe_payment_intent_id", "failure_message")
+    readonly_fields = fields
+    can_delete = False
+
+
+class CreditNoteInline(admin.TabularInline):
+    model = CreditNote
+    extra = 0
+    fields = ("number", "amount", "reason", "stripe_refund_id", "issued_on")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ("number", "billing_name", "status", "total", "currency", "due_date")
+    list_filter = ("status", "currency", "year")
+    search_fields = ("number", "billing_name", "billing_email")
+    list_select_related = ("user",)
+    raw_id_fields = ("user", "order")
+    inlines = [InvoiceLineInline, PaymentInline, CreditNoteInline]
+    actions = ["mark_paid", "refund_in_full", "cancel"]
+    # An issued invoice is a legal document: staff change its state, not its content.
+    readonly_fields = [field.name for field in Invoice._meta.fields if field.name not in {"status"}]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None):
+        return [*self.readonly_fields, "status"]
+
+    @admin.action(description="Mark paid (money received outside Stripe)")
+    def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        done = sum(services.invoice_mark_paid(invoice=invoice) for invoice in queryset)
+        self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
+
+    @admin.action(description="Refund in full through Stripe (issues a credit note)")
+    def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        for invoice in queryset:
+            try:
+                note = services.invoice_refund(invoice=invoice, reason="Refunded by staff")
+            except ApplicationError as exc:
+                self.message_user(request, f"{invoice.number}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{invoice.number}: credit note {note.number} issued.",
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description="Cancel (unpaid only; the services it bills end)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        done = sum(services.invoice_cancel(invoice=invoice) for invoice in queryset)
+        self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(admin.ModelAdmin):
+    list_display = ("number", "invoice", "amount", "currency", "issued_on")
+    search_fields = ("number", "invoice__number")
+    list_select_related = ("invoice",)
+    readonly_fields = [field.name for field in CreditNote._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: CreditNote | None = None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ("invoice", "attempt", "status", "amount", "currency", "created_at")
+    list_filter = ("status", "off_session")
+    search_fields = ("invoice__number", "stripe_payment_intent_id")
+    list_select_related = ("invoice",)
+    readonly_fields = [field.name for field in Payment._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(admin.ModelAdmin):
+    """Card metadata only: there is no card number to show."""
+
+    list_display = ("user", "brand", "last4", "exp_month", "exp_year", "country", "is_default")
+    list_filter = ("brand", "three_d_secure_supported")
+    search_fields = ("user__email", "last4", "stripe_payment_method_id")
+    list_select_related = ("user",)
+    readonly_fields = [field.name for field in PaymentMethod._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "type", "received_at", "processed_at")
+    list_filter = ("type",)
+    search_fields = ("event_id",)
+    readonly_fields = ("event_id", "type", "payload", "received_at", "processed_at", "error")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+
+from .models import BillingCycle, PaymentMethod, Product
+
+VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,12}$")
+
+
+class CurrencyForm(forms.Form):
+    currency = forms.ChoiceField(label="Show prices in")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [(code, code) for code in settings.BILLING_CURRENCIES]
+
+
+class AddToCartForm(forms.Form):
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(is_active=True), widget=forms.HiddenInput
+    )
+    cycle = forms.ChoiceField(label="Billing cycle", choices=BillingCycle.choices)
+
+
+class CheckoutForm(forms.Form):
+    vat_number = forms.CharField(
+        label="EU VAT number (businesses, optional)",
+        max_length=20,
+        required=False,
+        help_text="With a valid VAT number from another EU country we charge no VAT "
+        "(reverse charge).",
+    )
+
+    def clean_vat_number(self) -> str:
+        value = self.cleaned_data["vat_number"].replace(" ", "").upper()
+        if value and not VAT_NUMBER.match(value):
+            raise forms.ValidationError(
+                "Enter the VAT number with its country prefix, e.g. DE123456789."
+            )
+        return value
+
+
+class PayInvoiceForm(forms.Form):
+    payment_method = forms.ModelChoiceField(
+        label="Card", queryset=PaymentMethod.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payment_method"].queryset = PaymentMethod.objects.filter(user=user)
+
+
+class SetupCompleteForm(forms.Form):
+    setup_intent = forms.RegexField(regex=r"^seti_[A-Za-z0-9_]+$", max_length=255)
+
+
+class PaymentReturnForm(forms.Form):
+    payment_intent = forms.RegexField(regex=r"^pi_[A-Za-z0-9_]+$", max_length=255)

@@ -1,0 +1,371 @@
+"""Every call to Stripe goes through this module; nothing else imports stripe.
+
+It returns our own dataclasses and raises PaymentError with words a customer can
+read, so the rest of billing (and its tests) never touch SDK objects.
+STRIPE_API_BASE points the client at another server (localstripe in development
+and tests); tests may also pass their own stripe.HTTPClient through
+`use_http_client` to answer with objects shaped as in Stripe's API reference.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+_http_client: stripe.HTTPClient | None = None
+
+
+class PaymentError(Exception):
+    """A Stripe call failed; `message` is safe to show to the customer."""
+
+    def __init__(self, message: str, *, code: str = "", decline_code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.decline_code = decline_code
+
+
+class WebhookSignatureError(Exception):
+    """The payload was not signed with our webhook secret, was altered, or is too old."""
+
+
+@dataclass(frozen=True)
+class Card:
+    payment_method_id: str
+    customer_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    country: str
+    fingerprint: str
+    three_d_secure_supported: bool
+
+
+@dataclass(frozen=True)
+class SetupIntent:
+    id: str
+    client_secret: str
+    status: str
+    payment_method_id: str
+    customer_id: str
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str
+    client_secret: str
+    amount: int
+    currency: str
+    charge_id: str
+    failure_message: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    status: str
+    amount: int
+    currency: str
+
+
+# Stripe's decline codes in words a customer understands.
+DECLINE_MESSAGES = {
+    "insufficient_funds": "Your card has insufficient funds.",
+    "card_declined": "Your card was declined by your bank.",
+    "generic_decline": "Your card was declined by your bank.",
+    "do_not_honor": "Your card was declined by your bank.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "The card's security code is incorrect.",
+    "incorrect_number": "The card number is incorrect.",
+    "lost_card": "Your card was declined by your bank.",
+    "stolen_card": "Your card was declined by your bank.",
+    "fraudulent": "Your card was declined by your bank.",
+    "processing_error": "Your bank could not process the payment. Please try again.",
+    "authentication_required": "Your bank asks you to confirm this payment.",
+    "card_velocity_exceeded": "Your card has reached its spending limit.",
+}
+
+
+def is_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def use_http_client(client: stripe.HTTPClient | None) -> None:
+    """Tests: send every request through `client` (None goes back to the network)."""
+    global _http_client
+    _http_client = client
+
+
+def _client() -> stripe.StripeClient:
+    if not is_configured():
+        raise PaymentError("Card payments are not available: Stripe is not configured.")
+    options: dict[str, Any] = {"max_network_retries": 2}
+    if settings.STRIPE_API_BASE:
+        options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
+    if _http_client is not None:
+        options["http_client"] = _http_client
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _error(exc: stripe.StripeError) -> PaymentError:
+    if isinstance(exc, stripe.CardError):
+        code = exc.code or ""
+        decline = getattr(exc, "error", None)
+        decline_code = (getattr(decline, "decline_code", None) or "") if decline else ""
+        message = (
+            DECLINE_MESSAGES.get(decline_code)
+            or DECLINE_MESSAGES.get(code)
+            or exc.user_message
+            or "Your card was declined."
+        )
+        return PaymentError(message, code=code, decline_code=decline_code)
+    if isinstance(exc, stripe.APIConnectionError):
+        return PaymentError("We could not reach our payment provider. Please try again shortly.")
+    if isinstance(exc, stripe.AuthenticationError):
+        return PaymentError("Card payments are not available: Stripe rejected our API key.")
+    return PaymentError(
+        "Our payment provider could not complete this request. Please try again.",
+        code=getattr(exc, "code", "") or "",
+    )
+
+
+def _card(pm: dict[str, Any]) -> Card:
+    card = pm.get("card") or {}
+    usage = card.get("three_d_secure_usage") or {}
+    customer = pm.get("customer") or ""
+    return Card(
+        payment_method_id=pm["id"],
+        customer_id=customer if isinstance(customer, str) else customer.get("id", ""),
+        brand=card.get("brand", "") or "card",
+        last4=card.get("last4", "") or "",
+        exp_month=int(card.get("exp_month") or 0),
+        exp_year=int(card.get("exp_year") or 0),
+        country=card.get("country", "") or "",
+        fingerprint=card.get("fingerprint", "") or "",
+        three_d_secure_supported=bool(usage.get("supported", False)),
+    )
+
+
+def _payment_intent(pi: dict[str, Any]) -> PaymentIntent:
+    error = pi.get("last_payment_error") or {}
+    decline = error.get("decline_code") or error.get("code") or ""
+    failure = ""
+    if error:
+        failure = DECLINE_MESSAGES.get(decline) or error.get("message") or "Your card was declined."
+    charge = pi.get("latest_charge") or ""
+    if isinstance(charge, dict):
+        charge = charge.get("id", "")
+    return PaymentIntent(
+        id=pi["id"],
+        status=pi.get("status", ""),
+        client_secret=pi.get("client_secret") or "",
+        amount=int(pi.get("amount") or 0),
+        currency=(pi.get("currency") or "").upper(),
+        charge_id=charge,
+        failure_message=failure,
+        metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
+    )
+
+
+def customer_create(*, email: str, name: str, user_id: int, idempotency_key: str) -> str:
+    """A new Stripe customer; the idempotency key makes a retried call return the same one."""
+    try:
+        customer = _client().v1.customers.create(
+            params={"email": email, "name": name, "metadata": {"user_id": str(user_id)}},
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return customer.id
+
+
+def customer_delete(*, customer_id: str) -> None:
+    """Deletes the Stripe customer, which detaches every card it had. Idempotent."""
+    try:
+        _client().v1.customers.delete(customer_id)
+    except stripe.InvalidRequestError as exc:
+        if getattr(exc, "code", "") == "resource_missing" or getattr(exc, "http_status", 0) == 404:
+            return
+        raise _error(exc) from exc
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+
+
+def customer_set_default_payment_method(*, customer_id: str, payment_method_id: str) -> None:
+    try:
+        _client().v1.customers.update(
+            customer_id,
+            params={"invoice_settings": {"default_payment_method": payment_method_id}},
+        )
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+
+
+def setup_intent_create(*, customer_id: str) -> SetupIntent:
+    try:
+        intent = _client().v1.setup_intents.create(
+            params={
+                "customer": customer_id,
+                "usage": "off_session",
+                "payment_method_types": ["card"],
+            }
+        )
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _setup_intent(_plain(intent))
+
+
+def setup_intent_retrieve(*, setup_intent_id: str) -> SetupIntent:
+    try:
+        intent = _client().v1.setup_intents.retrieve(setup_intent_id)
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _setup_intent(_plain(intent))
+
+
+def _setup_intent(data: dict[str, Any]) -> SetupIntent:
+    pm = data.get("payment_method") or ""
+    customer = data.get("customer") or ""
+    return SetupIntent(
+        id=data["id"],
+        client_secret=data.get("client_secret") or "",
+        status=data.get("status", ""),
+        payment_method_id=pm if isinstance(pm, str) else pm.get("id", ""),
+        customer_id=customer if isinstance(customer, str) else customer.get("id", ""),
+    )
+
+
+def payment_method_retrieve(*, payment_method_id: str) -> Card:
+    try:
+        pm = _client().v1.payment_methods.retrieve(payment_method_id)
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _card(_plain(pm))
+
+
+def payment_method_attach(*, payment_method_id: str, customer_id: str) -> Card:
+    try:
+        pm = _client().v1.payment_methods.attach(
+            payment_method_id, params={"customer": customer_id}
+        )
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _card(_plain(pm))
+
+
+def payment_method_detach(*, payment_method_id: str) -> None:
+    try:
+        _client().v1.payment_methods.detach(payment_method_id)
+    except stripe.InvalidRequestError as exc:
+        # Already detached (or deleted) at Stripe: the outcome we wanted.
+        if getattr(exc, "code", "") == "resource_missing" or "not attached" in str(exc).lower():
+            return
+        raise _error(exc) from exc
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+
+
+def payment_intent_create(
+    *,
+    amount: int,
+    currency: str,
+    customer_id: str,
+    payment_method_id: str,
+    idempotency_key: str,
+    off_session: bool,
+    metadata: dict[str, str],
+) -> PaymentIntent:
+    """Creates and confirms a PaymentIntent in one call.
+
+    A decline comes back as a PaymentIntent with a failure message, not as an
+    exception, so the caller records the attempt either way.
+    """
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "customer": customer_id,
+        "payment_method": payment_method_id,
+        "confirm": True,
+        "metadata": metadata,
+        "payment_method_types": ["card"],
+    }
+    if off_session:
+        params["off_session"] = True
+    try:
+        intent = _client().v1.payment_intents.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.CardError as exc:
+        body = exc.json_body or {}
+        intent_data = (body.get("error") or {}).get("payment_intent")
+        if intent_data:
+            result = _payment_intent(intent_data)
+            if not result.failure_message:
+                result = PaymentIntent(
+                    **{**result.__dict__, "failure_message": _error(exc).message}
+                )
+            return result
+        raise _error(exc) from exc
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _payment_intent(_plain(intent))
+
+
+def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
+    try:
+        intent = _client().v1.payment_intents.retrieve(payment_intent_id)
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _payment_intent(_plain(intent))
+
+
+def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str) -> Refund:
+    try:
+        refund = _client().v1.refunds.create(
+            params={"payment_intent": payment_intent_id, "amount": amount},
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    data = _plain(refund)
+    return Refund(
+        id=data["id"],
+        status=data.get("status", ""),
+        amount=int(data.get("amount") or 0),
+        currency=(data.get("currency") or "").upper(),
+    )
+
+
+def webhook_event(*, payload: bytes, signature: str) -> dict[str, Any]:
+    """The verified event as a plain dict, or WebhookSignatureError."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise WebhookSignatureError("Stripe webhooks are not configured.")
+    try:
+        stripe.Webhook.construct_event(payload, signature, secret)
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        raise WebhookSignatureError(str(exc)) from exc
+    if not isinstance(event, dict) or "id" not in event or "type" not in event:
+        raise WebhookSignatureError("The payload is not a Stripe event.")
+    return event
+
+
+def card_from_payload(data: dict[str, Any]) -> Card:
+    """A payment_method object from a webhook event, as our Card."""
+    return _card(data)
+
+
+def payment_intent_from_payload(data: dict[str, Any]) -> PaymentIntent:
+    return _payment_intent(data)

@@ -1,0 +1,437 @@
+"""Billing: what we sell, what customers ordered, what they owe and how they pay.
+
+Money is always an integer count of minor units (cents, pence) next to an ISO
+4217 currency code; no floats anywhere.
+"""
+
+from __future__ import annotations
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+
+class Currency(models.TextChoices):
+    EUR = "EUR", "Euro (€)"
+    USD = "USD", "US dollar ($)"
+    GBP = "GBP", "Pound sterling (£)"
+
+
+class BillingCycle(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    YEARLY = "yearly", "Yearly"
+
+    @classmethod
+    def months(cls, cycle: str) -> int:
+        return {cls.MONTHLY: 1, cls.QUARTERLY: 3, cls.YEARLY: 12}[cls(cycle)]
+
+    @classmethod
+    def advance(cls, start, cycle: str):
+        """The date one cycle after `start` (31 Jan + 1 month = 28/29 Feb)."""
+        return start + relativedelta(months=cls.months(cycle))
+
+
+class ProductKind(models.TextChoices):
+    PLAN = "plan", "Hosting plan"
+    DOMAIN = "domain", "Domain"
+    ADDON = "addon", "Add-on"
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=ProductKind.choices, default=ProductKind.PLAN)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True, help_text="Inactive products leave the shop.")
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "sort_order", "name"]
+        indexes = [models.Index(fields=["is_active", "kind", "sort_order"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Price(models.Model):
+    """What one billing cycle of a product costs in one currency."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    cycle = models.CharField(max_length=10, choices=BillingCycle.choices)
+    amount = models.PositiveIntegerField(help_text="Per cycle, in minor units (cents).")
+    setup_fee = models.PositiveIntegerField(default=0, help_text="Once, in minor units.")
+
+    class Meta:
+        ordering = ["product", "currency", "amount"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "currency", "cycle"], name="billing_price_one_per_cycle"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.get_cycle_display()} {self.amount / 100:.2f} {self.currency}"
+
+
+class TaxRate(models.Model):
+    """The VAT or sales tax charged to customers in one country."""
+
+    country = CountryField(unique=True)
+    name = models.CharField(max_length=40, default="VAT")
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent, e.g. 20.00.")
+    is_eu = models.BooleanField(
+        "EU member state",
+        default=False,
+        help_text="Businesses with a VAT number in another EU state pay no VAT (reverse charge).",
+    )
+
+    class Meta:
+        ordering = ["country"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lte=100), name="billing_taxrate_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate}% ({self.country})"
+
+
+class BillingAccount(models.Model):
+    """A customer's billing facts: their Stripe customer and VAT number."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="billing_account"
+    )
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    vat_number = models.CharField(
+        "VAT number", max_length=20, blank=True, help_text="EU businesses: e.g. DE123456789."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_customer_id"],
+                condition=~Q(stripe_customer_id=""),
+                name="billing_account_stripe_customer_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Billing account of {self.user}"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting payment"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(
+        max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+
+class ServiceStatus(models.TextChoices):
+    PENDING = "pending", "Pending payment"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Service(models.Model):
+    """One thing a customer has: a plan, a domain or an add-on, billed every cycle."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="services"
+    )
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="services")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="services")
+    cycle = models.CharField(max_length=10, choices=BillingCycle.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount = models.PositiveIntegerField(help_text="Recurring price per cycle, minor units.")
+    status = models.CharField(
+        max_length=10, choices=ServiceStatus.choices, default=ServiceStatus.PENDING
+    )
+    next_due_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["status", "next_due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} ({self.get_cycle_display()})"
+
+
+class DocumentCounter(models.Model):
+    """The last number used in one series and year; locked while a number is taken."""
+
+    series = models.CharField(max_length=3)  # "INV" or "CN"
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="billing_counter_series_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.year}: {self.last_number}"
+
+
+class InvoiceStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PAID = "paid", "Paid"
+    OVERDUE = "overdue", "Overdue"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+PAYABLE_STATUSES = (InvoiceStatus.UNPAID, InvoiceStatus.OVERDUE)
+
+
+class Invoice(models.Model):
+    """A numbered bill. The customer's name and address are copied in when it is issued,
+    because an invoice must keep saying what it said when it was sent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=20, unique=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(
+        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.UNPAID
+    )
+    issued_on = models.DateField()
+    due_date = models.DateField()
+    subtotal = models.PositiveIntegerField()
+    tax_amount = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField()
+    tax_name = models.CharField(max_length=40, blank=True)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    reverse_charge = models.BooleanField(default=False)
+    billing_name = models.CharField(max_length=150)
+    billing_business = models.CharField(max_length=150, blank=True)
+    billing_address = models.TextField(blank=True)
+    billing_country = CountryField(blank=True)
+    billing_email = models.EmailField(blank=True)
+    vat_number = models.CharField(max_length=20, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="billing_invoice_gap_free"),
+            models.CheckConstraint(
+                condition=Q(total=models.F("subtotal") + models.F("tax_amount")),
+                name="billing_invoice_total_adds_up",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-year", "-sequence"]),
+            models.Index(fields=["status", "due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}"
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in PAYABLE_STATUSES and self.total > 0
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    description = models.CharField(max_length=255)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_amount = models.PositiveIntegerField()
+    amount = models.PositiveIntegerField()
+    service = models.ForeignKey(
+        Service, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoice_lines"
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            # A service is billed once per period: what makes renewal runs idempotent.
+            models.UniqueConstraint(
+                fields=["service", "period_start"],
+                condition=Q(service__isnull=False, period_start__isnull=False),
+                name="billing_line_once_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount=models.F("unit_amount") * models.F("quantity")),
+                name="billing_line_amount_adds_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PaymentMethod(models.Model):
+    """A card saved at Stripe. We keep Stripe's ids and what the card looks like, never
+    the card number."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    stripe_payment_method_id = models.CharField(max_length=255, unique=True)
+    brand = models.CharField(max_length=20)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    country = models.CharField(max_length=2, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    three_d_secure_supported = models.BooleanField(default=False)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="billing_one_default_card"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand.title()} •••• {self.last4}"
+
+
+class PaymentStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    REQUIRES_ACTION = "requires_action", "Needs authentication"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Payment(models.Model):
+    """One attempt to pay an invoice through a Stripe PaymentIntent."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    attempt = models.PositiveIntegerField()
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PROCESSING
+    )
+    failure_message = models.CharField(max_length=255, blank=True)
+    off_session = models.BooleanField(default=False)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "attempt"], name="billing_payment_attempt"),
+            models.UniqueConstraint(
+                fields=["stripe_payment_intent_id"],
+                condition=~Q(stripe_payment_intent_id=""),
+                name="billing_payment_intent_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.invoice.number} #{self.attempt}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for this attempt; the creation time keeps keys apart across databases
+        that share one Stripe account (development, staging) within Stripe's 24 hours."""
+        return (
+            f"invoice-{self.invoice_id}-attempt-{self.attempt}-"
+            f"{int(self.created_at.timestamp() * 1_000_000)}"
+        )
+
+
+class CreditNote(models.Model):
+    """Money given back on an invoice; numbered gap-free like invoices, series CN."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=20, unique=True)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    issued_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "sequence"], name="billing_creditnote_gap_free"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~Q(stripe_refund_id=""),
+                name="billing_creditnote_refund_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_creditnote_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Credit note {self.number}"
+
+
+class StripeEvent(models.Model):
+    """Every webhook event Stripe sent us, stored once by its id."""
+
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_id"], name="billing_stripe_event_once"),
+        ]
+        indexes = [models.Index(fields=["type", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

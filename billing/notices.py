@@ -1,0 +1,19 @@
+"""The one place billing tells a customer something: through notifications' outbox.
+
+notify() renders the kind's templates (billing/templates/notifications/email/<kind>-*)
+now, writes the rows in the caller's transaction and hands them to a worker on commit.
+Contexts hold plain strings only, so they can be stored and re-rendered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifications.services import notify
+
+
+def tell_customer(*, user: Any, kind: str, context: dict[str, Any]) -> None:
+    """Queues the transactional email `kind` to `user` (nobody when the user is gone)."""
+    if user is None or not user.is_active or not user.email:
+        return
+    notify(user=user, kind=kind, context=context, category="transactional")

@@ -1,0 +1,148 @@
+"""What billing holds about a customer, for GDPR export and erasure (privacy/ calls these).
+
+Erasure keeps invoices and credit notes: tax law requires keeping them, with the
+customer's name, address and VAT number, for the retention period (e.g. 6 years in
+the UK and Ireland, 10 in Germany). What the law does not require goes: the
+email copied on invoices, saved cards (here and at Stripe), the Stripe customer,
+the VAT number on the account, and personal details inside stored Stripe events.
+Services are cancelled so nothing renews or charges an erased customer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import (
+    BillingAccount,
+    CreditNote,
+    Invoice,
+    Order,
+    Payment,
+    PaymentMethod,
+    Service,
+    ServiceStatus,
+    StripeEvent,
+)
+
+
+def _date(value: Any) -> str:
+    return value.isoformat() if value else ""
+
+
+def export(user: Any) -> dict:
+    account = BillingAccount.objects.filter(user=user).first()
+    invoices = list(Invoice.objects.filter(user=user).prefetch_related("lines").order_by("pk"))
+    return {
+        "billing_account": {
+            "vat_number": account.vat_number if account else "",
+            "stripe_customer_id": account.stripe_customer_id if account else "",
+        },
+        "orders": [
+            {
+                "id": o.pk,
+                "created_at": _date(o.created_at),
+                "currency": o.currency,
+                "status": o.status,
+            }
+            for o in Order.objects.filter(user=user).order_by("pk")
+        ],
+        "services": [
+            {
+                "id": s.pk,
+                "product": s.product.name,
+                "cycle": s.cycle,
+                "price": s.amount,
+                "currency": s.currency,
+                "status": s.status,
+                "next_due_date": _date(s.next_due_date),
+            }
+            for s in Service.objects.filter(user=user).select_related("product").order_by("pk")
+        ],
+        "invoices": [
+            {
+                "number": i.number,
+                "issued_on": _date(i.issued_on),
+                "due_date": _date(i.due_date),
+                "status": i.status,
+                "currency": i.currency,
+                "subtotal": i.subtotal,
+                "tax": i.tax_amount,
+                "total": i.total,
+                "billed_to": {
+                    "name": i.billing_name,
+                    "business": i.billing_business,
+                    "address": i.billing_address,
+                    "country": str(i.billing_country),
+                    "email": i.billing_email,
+                    "vat_number": i.vat_number,
+                },
+                "lines": [
+                    {"description": line.description, "amount": line.amount}
+                    for line in i.lines.all()
+                ],
+            }
+            for i in invoices
+        ],
+        "credit_notes": [
+            {
+                "number": c.number,
+                "invoice": c.invoice.number,
+                "amount": c.amount,
+                "currency": c.currency,
+                "issued_on": _date(c.issued_on),
+            }
+            for c in CreditNote.objects.filter(invoice__user=user).select_related("invoice")
+        ],
+        "payments": [
+            {
+                "invoice": p.invoice.number,
+                "attempt": p.attempt,
+                "amount": p.amount,
+                "currency": p.currency,
+                "status": p.status,
+                "failure": p.failure_message,
+                "created_at": _date(p.created_at),
+            }
+            for p in Payment.objects.filter(invoice__user=user).select_related("invoice")
+        ],
+        # Only what we keep about cards: the card number never reaches us.
+        "cards": [
+            {
+                "brand": c.brand,
+                "last4": c.last4,
+                "expiry": f"{c.exp_month:02d}/{c.exp_year}",
+                "country": c.country,
+                "default": c.is_default,
+            }
+            for c in PaymentMethod.objects.filter(user=user).order_by("pk")
+        ],
+    }
+
+
+@transaction.atomic
+def erase(user: Any) -> None:
+    """Erases what billing may erase; idempotent. The Stripe customer is deleted on commit
+    by a worker (with retries), which detaches its cards at Stripe."""
+    from .tasks import delete_stripe_customer
+
+    account = BillingAccount.objects.select_for_update().filter(user=user).first()
+    customer_id = account.stripe_customer_id if account else ""
+    PaymentMethod.objects.filter(user=user).delete()
+    Service.objects.filter(user=user).exclude(status=ServiceStatus.CANCELLED).update(
+        status=ServiceStatus.CANCELLED, next_due_date=None
+    )
+    Invoice.objects.filter(user=user).update(billing_email="")
+    if customer_id:
+        StripeEvent.objects.filter(
+            Q(payload__data__object__customer=customer_id)
+            | Q(payload__data__object__id=customer_id)
+        ).update(payload={"redacted": "customer erased", "at": timezone.now().isoformat()})
+        delete_stripe_customer.delay_on_commit(customer_id)
+    if account is not None:
+        account.vat_number = ""
+        account.stripe_customer_id = ""
+        account.save(update_fields=["vat_number", "stripe_customer_id"])

@@ -1,0 +1,113 @@
+"""Billing reads shared by views, tasks and the bench, each with its joins spelled out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import (
+    Invoice,
+    PaymentMethod,
+    Price,
+    Product,
+    ProductKind,
+    Service,
+    ServiceStatus,
+)
+from .services import CartLine
+
+
+def catalogue(*, currency: str) -> list[Product]:
+    """Active products that have a price in `currency`, each with `.shown_prices`."""
+    products = (
+        Product.objects.filter(is_active=True, prices__currency=currency)
+        .distinct()
+        .prefetch_related(
+            Prefetch(
+                "prices",
+                queryset=Price.objects.filter(currency=currency).order_by("amount"),
+                to_attr="shown_prices",
+            )
+        )
+    )
+    return list(products)
+
+
+def processing_restricted(user: Any) -> bool:
+    """Whether the customer asked us to restrict processing of their data (GDPR art. 18)."""
+    return user.processing_restricted_at is not None
+
+
+def recommended_products(*, user: Any, currency: str, limit: int = 3) -> list[Product]:
+    """Suggestions from what the customer already has; none when processing is restricted.
+
+    Someone with a hosting plan is offered a domain and add-ons they do not have;
+    someone with only a domain is offered a plan.
+    """
+    if not user.is_authenticated or processing_restricted(user):
+        return []
+    owned = Service.objects.filter(user=user).exclude(status=ServiceStatus.CANCELLED)
+    owned_kinds = set(owned.values_list("product__kind", flat=True))
+    if not owned_kinds:
+        return []
+    wanted = (
+        {ProductKind.DOMAIN, ProductKind.ADDON}
+        if ProductKind.PLAN in owned_kinds
+        else {ProductKind.PLAN}
+    )
+    return [
+        product
+        for product in catalogue(currency=currency)
+        if product.kind in wanted and product.pk not in set(owned.values_list("product", flat=True))
+    ][:limit]
+
+
+@dataclass(frozen=True)
+class PricedCartLine:
+    index: int
+    product: Product
+    price: Price
+
+
+def priced_cart(*, lines: list[CartLine], currency: str) -> tuple[list[PricedCartLine], int]:
+    """Cart lines with their price in `currency` (lines without one are left out) and the
+    total due today (first cycle plus setup fees, before tax)."""
+    prices = {
+        (price.product_id, price.cycle): price
+        for price in Price.objects.select_related("product").filter(
+            currency=currency,
+            product_id__in=[line.product_id for line in lines],
+            product__is_active=True,
+        )
+    }
+    priced = [
+        PricedCartLine(index=i, product=prices[key].product, price=prices[key])
+        for i, line in enumerate(lines)
+        if (key := (line.product_id, line.cycle)) in prices
+    ]
+    total = sum(line.price.amount + line.price.setup_fee for line in priced)
+    return priced, total
+
+
+def customer_services(*, user: Any) -> QuerySet[Service]:
+    return Service.objects.filter(user=user).select_related("product").order_by("-created_at")
+
+
+def customer_invoices(*, user: Any) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(user=user).order_by("-year", "-sequence")
+
+
+def customer_cards(*, user: Any) -> QuerySet[PaymentMethod]:
+    return PaymentMethod.objects.filter(user=user).order_by("-is_default", "-created_at")
+
+
+def invoice_document(*, invoice: Invoice) -> dict[str, Any]:
+    """Everything the invoice page and its PDF print, read in three queries."""
+    return {
+        "invoice": invoice,
+        "lines": list(invoice.lines.all()),
+        "credit_notes": list(invoice.credit_notes.all()),
+        "last_payment": invoice.payments.order_by("-attempt").first(),
+    }

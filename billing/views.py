@@ -1,0 +1,320 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from core.exceptions import ApplicationError
+
+from . import gateway, selectors, services
+from .cart import cart_add, cart_clear, cart_lines, cart_remove
+from .currency import display_currency, remember_currency
+from .forms import (
+    AddToCartForm,
+    CheckoutForm,
+    CurrencyForm,
+    PayInvoiceForm,
+    PaymentReturnForm,
+    SetupCompleteForm,
+)
+from .models import Invoice, PaymentMethod, PaymentStatus
+from .pdf import html_to_pdf
+
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(fallback)
+
+
+@require_GET
+def plans(request: HttpRequest) -> HttpResponse:
+    currency = display_currency(request)
+    return render(
+        request,
+        "billing/plans.html",
+        {
+            "products": selectors.catalogue(currency=currency),
+            "recommended": selectors.recommended_products(user=request.user, currency=currency),
+            "currency": currency,
+            "currency_form": CurrencyForm(initial={"currency": currency}),
+            "cart_size": len(cart_lines(request)),
+        },
+    )
+
+
+@require_POST
+def currency_set(request: HttpRequest) -> HttpResponse:
+    form = CurrencyForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Unknown currency.", status=400, content_type="text/plain")
+    response = redirect(_back(request, "billing:plans"))
+    remember_currency(request, response, form.cleaned_data["currency"])
+    return response
+
+
+@require_POST
+def cart_add_view(request: HttpRequest) -> HttpResponse:
+    form = AddToCartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That product or billing cycle is not available.")
+        return redirect("billing:plans")
+    line = services.CartLine(
+        product_id=form.cleaned_data["product"].pk, cycle=form.cleaned_data["cycle"]
+    )
+    if not cart_add(request, line):
+        messages.error(request, "Your cart is full. Check out or remove something first.")
+    else:
+        messages.success(request, f"{form.cleaned_data['product'].name} is in your cart.")
+    return redirect("billing:cart")
+
+
+@require_POST
+def cart_remove_view(request: HttpRequest, index: int) -> HttpResponse:
+    cart_remove(request, index)
+    return redirect("billing:cart")
+
+
+def cart(request: HttpRequest) -> HttpResponse:
+    currency = display_currency(request)
+    lines = cart_lines(request)
+    priced, total = selectors.priced_cart(lines=lines, currency=currency)
+    initial = {}
+    if request.user.is_authenticated:
+        initial["vat_number"] = services.billing_account_for(user=request.user).vat_number
+    return render(
+        request,
+        "billing/cart.html",
+        {
+            "lines": priced,
+            "unpriced": len(lines) - len(priced),
+            "total": total,
+            "currency": currency,
+            "currency_form": CurrencyForm(initial={"currency": currency}),
+            "checkout_form": CheckoutForm(initial=initial),
+        },
+    )
+
+
+@login_required
+@require_POST
+def checkout(request: HttpRequest) -> HttpResponse:
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["vat_number"][0])
+        return redirect("billing:cart")
+    services.billing_account_update(user=request.user, vat_number=form.cleaned_data["vat_number"])
+    try:
+        order = services.order_place(
+            user=request.user, lines=cart_lines(request), currency=display_currency(request)
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:cart")
+    cart_clear(request)
+    invoice = order.invoices.get()
+    messages.success(request, f"Thank you: order placed. Invoice {invoice.number} is ready to pay.")
+    return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+@login_required
+def service_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "billing/services.html",
+        {"services": selectors.customer_services(user=request.user)},
+    )
+
+
+@login_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.customer_invoices(user=request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "billing/invoices.html", {"page": page, "invoices": page.object_list})
+
+
+def _invoice_page(request: HttpRequest, invoice: Invoice, **extra) -> HttpResponse:
+    context = selectors.invoice_document(invoice=invoice)
+    cards = list(selectors.customer_cards(user=request.user))
+    context.update(
+        cards=cards,
+        pay_form=PayInvoiceForm(user=request.user),
+        seller=_seller(),
+        stripe_js_url=settings.STRIPE_JS_URL,
+        stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+        stripe_ready=gateway.is_configured(),
+        **extra,
+    )
+    return render(request, "billing/invoice_detail.html", context)
+
+
+def _seller() -> dict[str, str]:
+    return {
+        "name": settings.BILLING_SELLER_NAME,
+        "address": settings.BILLING_SELLER_ADDRESS,
+        "vat_number": settings.BILLING_SELLER_VAT_NUMBER,
+    }
+
+
+@login_required
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
+    return _invoice_page(request, invoice)
+
+
+@login_required
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
+    context = {**selectors.invoice_document(invoice=invoice), "seller": _seller()}
+    html = render_to_string("billing/invoice_pdf.html", context, request=request)
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
+    form = PayInvoiceForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "Choose one of your saved cards.")
+        return redirect("billing:invoice_detail", pk=invoice.pk)
+    try:
+        outcome = services.invoice_pay(
+            invoice=invoice, payment_method=form.cleaned_data["payment_method"]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:invoice_detail", pk=invoice.pk)
+    if outcome.client_secret:
+        # The bank wants the customer to authenticate: the page does it with Stripe.js.
+        return _invoice_page(request, invoice, action_client_secret=outcome.client_secret)
+    if outcome.payment.status == PaymentStatus.FAILED:
+        messages.error(request, outcome.payment.failure_message)
+    elif outcome.payment.status == PaymentStatus.SUCCEEDED:
+        messages.success(request, f"Thank you: invoice {invoice.number} is paid.")
+    else:
+        messages.info(request, "Your payment is being processed.")
+    return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """After Stripe.js finished authentication: read the intent's state from Stripe."""
+    invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
+    form = PaymentReturnForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Missing payment reference.", status=400, content_type="text/plain")
+    payment = get_object_or_404(
+        invoice.payments, stripe_payment_intent_id=form.cleaned_data["payment_intent"]
+    )
+    try:
+        intent = gateway.payment_intent_retrieve(payment_intent_id=payment.stripe_payment_intent_id)
+    except gateway.PaymentError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:invoice_detail", pk=invoice.pk)
+    payment = services.payment_apply_intent(intent=intent) or payment
+    if payment.status == PaymentStatus.SUCCEEDED:
+        messages.success(request, f"Thank you: invoice {invoice.number} is paid.")
+    elif payment.status == PaymentStatus.FAILED:
+        messages.error(request, payment.failure_message)
+    else:
+        messages.info(request, "Your bank has not confirmed the payment yet.")
+    return redirect("billing:invoice_detail", pk=invoice.pk)
+
+
+@login_required
+def billing_details(request: HttpRequest) -> HttpResponse:
+    account = services.billing_account_for(user=request.user)
+    form = CheckoutForm(request.POST or None, initial={"vat_number": account.vat_number})
+    if request.method == "POST" and form.is_valid():
+        services.billing_account_update(
+            user=request.user, vat_number=form.cleaned_data["vat_number"]
+        )
+        messages.success(request, "Your billing details are saved; new invoices will use them.")
+        return redirect("billing:details")
+    return render(request, "billing/details.html", {"form": form})
+
+
+@login_required
+def payment_methods(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "billing/payment_methods.html",
+        {"cards": selectors.customer_cards(user=request.user)},
+    )
+
+
+@login_required
+def card_add(request: HttpRequest) -> HttpResponse:
+    try:
+        intent = services.card_setup_begin(user=request.user)
+    except gateway.PaymentError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:payment_methods")
+    return render(
+        request,
+        "billing/card_add.html",
+        {
+            "client_secret": intent.client_secret,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+@login_required
+@require_POST
+def card_setup_complete(request: HttpRequest) -> HttpResponse:
+    form = SetupCompleteForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Missing card setup reference.", status=400, content_type="text/plain")
+    try:
+        card = services.card_setup_complete(
+            user=request.user, setup_intent_id=form.cleaned_data["setup_intent"]
+        )
+    except (ApplicationError, gateway.PaymentError) as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:payment_methods")
+    messages.success(request, f"{card} is saved.")
+    return redirect(_back(request, "billing:payment_methods"))
+
+
+@login_required
+@require_POST
+def card_make_default(request: HttpRequest, pk: int) -> HttpResponse:
+    card = get_object_or_404(PaymentMethod, pk=pk, user=request.user)
+    try:
+        services.card_set_default(user=request.user, payment_method=card)
+    except (ApplicationError, gateway.PaymentError) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{card} will be charged for renewals.")
+    return redirect("billing:payment_methods")
+
+
+@login_required
+@require_POST
+def card_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    card = get_object_or_404(PaymentMethod, pk=pk, user=request.user)
+    try:
+        services.card_remove(user=request.user, payment_method=card)
+    except (ApplicationError, gateway.PaymentError) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{card} is removed.")
+    return redirect("billing:payment_methods")

@@ -1,0 +1,212 @@
+"""Stripe webhooks: verify, store once, answer fast; a worker applies the event.
+
+Every handler is safe to run in any order and more than once: each one moves our
+rows towards Stripe's state through the same idempotent services the pages use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from core.exceptions import ApplicationError
+
+from . import gateway, services
+from .models import BillingAccount, Payment, PaymentMethod, StripeEvent
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    try:
+        event = gateway.webhook_event(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except gateway.WebhookSignatureError:
+        return HttpResponse("Invalid or missing signature.", status=400, content_type="text/plain")
+    stripe_event_record(event=event)
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@transaction.atomic
+def stripe_event_record(*, event: dict[str, Any]) -> StripeEvent:
+    """Stores the event once by its id and queues it for a worker on commit.
+
+    A repeat delivery of an event already applied is only acknowledged; one that
+    is stored but not applied yet (a worker failed) is queued again, which is safe
+    because applying takes a row lock and checks processed_at.
+    """
+    from .tasks import process_stripe_event
+
+    stored, created = StripeEvent.objects.get_or_create(
+        event_id=str(event["id"]),
+        defaults={"type": str(event["type"])[:100], "payload": event},
+    )
+    if created or stored.processed_at is None:
+        process_stripe_event.delay_on_commit(stored.pk)
+    return stored
+
+
+def stripe_event_apply(*, event_pk: int) -> bool:
+    """Applies a stored event in one transaction; False when it was applied before.
+
+    When a handler fails, nothing it did is kept, the reason is written on the event
+    (visible in the admin) and the error propagates so the task can retry.
+    """
+    try:
+        return _apply(event_pk)
+    except Exception as exc:
+        StripeEvent.objects.filter(pk=event_pk, processed_at__isnull=True).update(
+            error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+
+
+def _apply(event_pk: int) -> bool:
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().get(pk=event_pk)
+        if event.processed_at is not None:
+            return False
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            logger.info("Stripe event %s of type %s is not handled.", event.event_id, event.type)
+        else:
+            handler(event.payload.get("data", {}).get("object", {}))
+        event.processed_at = timezone.now()
+        event.error = ""
+        event.save(update_fields=["processed_at", "error"])
+    return True
+
+
+def _on_payment_intent(obj: dict[str, Any]) -> None:
+    services.payment_apply_intent(intent=gateway.payment_intent_from_payload(obj))
+
+
+def _user_for_customer(customer: Any) -> Any | None:
+    customer_id = customer if isinstance(customer, str) else (customer or {}).get("id", "")
+    if not customer_id:
+        return None
+    account = (
+        BillingAccount.objects.select_related("user").filter(stripe_customer_id=customer_id).first()
+    )
+    return account.user if account else None
+
+
+def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
+    user = _user_for_customer(obj.get("customer"))
+    pm = obj.get("payment_method")
+    pm_id = pm if isinstance(pm, str) else (pm or {}).get("id", "")
+    if user is None or not pm_id:
+        return
+    if PaymentMethod.objects.filter(stripe_payment_method_id=pm_id).exists():
+        return
+    card = gateway.payment_method_retrieve(payment_method_id=pm_id)
+    if card.customer_id != user.billing_account.stripe_customer_id:
+        card = gateway.payment_method_attach(
+            payment_method_id=pm_id, customer_id=user.billing_account.stripe_customer_id
+        )
+    services.card_save(user=user, card=card)
+
+
+def _on_payment_method_attached(obj: dict[str, Any]) -> None:
+    if obj.get("type") not in (None, "card"):
+        return
+    user = _user_for_customer(obj.get("customer"))
+    if user is not None:
+        services.card_save(user=user, card=gateway.card_from_payload(obj))
+
+
+def _on_payment_method_updated(obj: dict[str, Any]) -> None:
+    existing = PaymentMethod.objects.filter(stripe_payment_method_id=obj.get("id", "")).first()
+    if existing is not None:
+        services.card_save(user=existing.user, card=gateway.card_from_payload(obj))
+
+
+def _on_payment_method_detached(obj: dict[str, Any]) -> None:
+    services.card_forget(stripe_payment_method_id=obj.get("id", ""))
+
+
+def _payment_for_charge(obj: dict[str, Any]) -> Payment | None:
+    intent = obj.get("payment_intent")
+    intent_id = intent if isinstance(intent, str) else (intent or {}).get("id", "")
+    if not intent_id:
+        return None
+    return (
+        Payment.objects.select_related("invoice").filter(stripe_payment_intent_id=intent_id).first()
+    )
+
+
+def _on_charge_refunded(obj: dict[str, Any]) -> None:
+    """A refund made here or in Stripe's dashboard: credit what is not credited yet."""
+    payment = _payment_for_charge(obj)
+    if payment is None:
+        return
+    invoice = payment.invoice
+    refunded = int(obj.get("amount_refunded") or 0)
+    credited = invoice.credit_notes.aggregate(total=Sum("amount"))["total"] or 0
+    if refunded <= credited:
+        return
+    refunds = ((obj.get("refunds") or {}).get("data")) or []
+    known = set(invoice.credit_notes.values_list("stripe_refund_id", flat=True))
+    new_refunds = [refund for refund in refunds if refund.get("id") not in known]
+    refund_id = new_refunds[0]["id"] if new_refunds else f"{obj.get('id', '')}:{refunded}"
+    try:
+        services.credit_note_issue(
+            invoice=invoice,
+            amount=refunded - credited,
+            stripe_refund_id=refund_id,
+            reason="Refunded through Stripe",
+        )
+    except ApplicationError:
+        logger.info("Invoice %s is credited in full already.", invoice.number)
+
+
+def _on_dispute_created(obj: dict[str, Any]) -> None:
+    payment = _payment_for_charge(obj)
+    if payment is None:
+        return
+    Payment.objects.filter(pk=payment.pk, disputed_at__isnull=True).update(
+        disputed_at=timezone.now()
+    )
+    logger.warning(
+        "The customer disputed the payment of invoice %s (%s).",
+        payment.invoice.number,
+        obj.get("reason", "no reason given"),
+    )
+
+
+def _on_customer_updated(obj: dict[str, Any]) -> None:
+    user = _user_for_customer(obj.get("id"))
+    default = ((obj.get("invoice_settings") or {}).get("default_payment_method")) or ""
+    if isinstance(default, dict):
+        default = default.get("id", "")
+    if user is None or not default:
+        return
+    card = PaymentMethod.objects.filter(user=user, stripe_payment_method_id=default).first()
+    if card is not None and not card.is_default:
+        services.card_mark_default(user=user, payment_method_id=card.pk)
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "payment_intent.succeeded": _on_payment_intent,
+    "payment_intent.payment_failed": _on_payment_intent,
+    "payment_intent.requires_action": _on_payment_intent,
+    "setup_intent.succeeded": _on_setup_intent_succeeded,
+    "payment_method.attached": _on_payment_method_attached,
+    "payment_method.updated": _on_payment_method_updated,
+    "payment_method.automatically_updated": _on_payment_method_updated,
+    "payment_method.detached": _on_payment_method_detached,
+    "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute_created,
+    "customer.updated": _on_customer_updated,
+}

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from billing import services
+from billing.models import Invoice
+from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
+
+
+@pytest.fixture
+def plan(db):
+    product = ProductFactory(name="Starter hosting", slug="starter")
+    PriceFactory(product=product, currency="EUR", cycle="monthly", amount=500)
+    PriceFactory(product=product, currency="EUR", cycle="yearly", amount=5000, setup_fee=1000)
+    PriceFactory(product=product, currency="USD", cycle="monthly", amount=600)
+    return product
+
+
+@pytest.fixture
+def uk_vat(db):
+    return TaxRateFactory(country="GB", rate="20.00", is_eu=False)
+
+
+@pytest.fixture
+def alice_invoice(alice, plan, uk_vat) -> Invoice:
+    order = services.order_place(
+        user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    )
+    return order.invoices.get()
+
+
+from tests.stripe_fixtures import fake_stripe, localstripe, localstripe_url  # noqa: E402, F401

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from billing.models import InvoiceStatus, ServiceStatus, StripeEvent
+from tests.billing.factories import PaymentMethodFactory
+
+MODELS = [
+    "product",
+    "taxrate",
+    "billingaccount",
+    "order",
+    "service",
+    "invoice",
+    "creditnote",
+    "payment",
+    "paymentmethod",
+    "stripeevent",
+]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_staff_see_every_billing_list(client, charlie, alice_invoice, model):
+    PaymentMethodFactory(user=alice_invoice.user)
+    StripeEvent.objects.create(event_id="evt_1", type="customer.updated", payload={"id": "evt_1"})
+    client.force_login(charlie)
+    assert client.get(reverse(f"admin:billing_{model}_changelist")).status_code == 200
+
+
+def test_customers_cannot_open_the_billing_admin(alice_client, alice_invoice):
+    response = alice_client.get(reverse("admin:billing_invoice_changelist"))
+    assert response.status_code == 302
+
+
+def _action(client, action, invoice):
+    return client.post(
+        reverse("admin:billing_invoice_changelist"),
+        {"action": action, "_selected_action": [invoice.pk]},
+        follow=True,
+    )
+
+
+def test_staff_mark_an_invoice_paid_once(client, charlie, alice_invoice):
+    client.force_login(charlie)
+    assert (
+        "1 invoice(s) marked paid." in _action(client, "mark_paid", alice_invoice).content.decode()
+    )
+    assert (
+        "0 invoice(s) marked paid." in _action(client, "mark_paid", alice_invoice).content.decode()
+    )
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.PAID
+    assert alice_invoice.order.services.get().status == ServiceStatus.ACTIVE
+
+
+def test_staff_cancel_an_unpaid_invoice(client, charlie, alice_invoice):
+    client.force_login(charlie)
+    _action(client, "cancel", alice_invoice)
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.CANCELLED
+
+
+def test_a_refund_of_an_unpaid_invoice_is_refused_with_a_reason(client, charlie, alice_invoice):
+    client.force_login(charlie)
+    body = _action(client, "refund_in_full", alice_invoice).content.decode()
+    assert "Only an invoice paid by card can be refunded." in body
+    assert not alice_invoice.credit_notes.exists()
+
+
+def test_an_issued_invoice_cannot_be_edited_or_deleted(client, charlie, alice_invoice):
+    client.force_login(charlie)
+    url = reverse("admin:billing_invoice_change", args=[alice_invoice.pk])
+    client.post(url, {"total": 1})
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.total == 600
+    delete = client.get(reverse("admin:billing_invoice_delete", args=[alice_invoice.pk]))
+    assert delete.status_code == 403

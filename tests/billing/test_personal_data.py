@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import stripe
+
+from billing import personal_data, services
+from billing.models import (
+    BillingAccount,
+    Invoice,
+    PaymentMethod,
+    ServiceStatus,
+    StripeEvent,
+)
+from tests.billing.factories import PaymentMethodFactory
+from tests.billing.test_payments_localstripe import save_card, stripe_client
+
+
+def test_export_lists_orders_services_invoices_and_cards_but_no_card_numbers(alice, alice_invoice):
+    PaymentMethodFactory(user=alice, last4="4242")
+    data = personal_data.export(alice)
+    assert data["invoices"][0]["number"] == alice_invoice.number
+    assert data["invoices"][0]["billed_to"]["name"] == "Alice Archer"
+    assert data["services"][0]["product"] == "Starter hosting"
+    assert data["cards"] == [
+        {"brand": "visa", "last4": "4242", "expiry": "12/2034", "country": "US", "default": True}
+    ]
+    json.dumps(data)  # the export is plain JSON
+
+
+def test_export_of_another_customer_holds_nothing_of_alices(alice_invoice, bob):
+    data = personal_data.export(bob)
+    assert data["invoices"] == [] and data["services"] == [] and data["cards"] == []
+
+
+def test_erase_keeps_invoices_for_the_law_and_removes_the_rest(
+    alice, alice_invoice, django_capture_on_commit_callbacks
+):
+    BillingAccount.objects.filter(user=alice).update(
+        vat_number="GB123456789", stripe_customer_id="cus_Gone"
+    )
+    PaymentMethodFactory(user=alice)
+    StripeEvent.objects.create(
+        event_id="evt_1",
+        type="customer.updated",
+        payload={"data": {"object": {"id": "cus_Gone", "email": "alice@example.com"}}},
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        personal_data.erase(alice)
+    assert len(callbacks) == 1  # the Stripe customer is deleted by a worker after commit
+    invoice = Invoice.objects.get(pk=alice_invoice.pk)
+    assert invoice.billing_name == "Alice Archer"  # required on an invoice
+    assert invoice.billing_email == ""
+    assert not PaymentMethod.objects.filter(user=alice).exists()
+    assert alice_invoice.order.services.get().status == ServiceStatus.CANCELLED
+    account = BillingAccount.objects.get(user=alice)
+    assert (account.vat_number, account.stripe_customer_id) == ("", "")
+    assert "alice@example.com" not in json.dumps(StripeEvent.objects.get().payload)
+    personal_data.erase(alice)  # idempotent
+
+
+def test_erased_customers_services_are_not_renewed(alice, alice_invoice):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    services.invoice_mark_paid(invoice=alice_invoice)
+    personal_data.erase(alice)
+    assert (
+        services.renewals_generate(
+            today=timezone.localdate() + dt.timedelta(days=400), days_ahead=0
+        )
+        == []
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erase_deletes_the_stripe_customer(localstripe, alice):
+    card = save_card(localstripe, alice)
+    customer_id = BillingAccount.objects.get(user=alice).stripe_customer_id
+    personal_data.erase(alice)
+    with pytest.raises(stripe.InvalidRequestError, match="Not Found"):  # localstripe: gone
+        stripe_client(localstripe).v1.customers.retrieve(customer_id)
+    assert not PaymentMethod.objects.filter(pk=card.pk).exists()
