@@ -33,17 +33,19 @@ def test_it_keeps_the_currency_in_the_session_without_functional_consent(client,
     assert "$6.00" in client.get(reverse("billing:plans")).content.decode()
 
 
-def test_it_sets_a_currency_cookie_only_with_functional_consent(client, plan, monkeypatch):
-    monkeypatch.setattr("billing.currency.functional_cookies_allowed", lambda request: True)
+def test_it_sets_a_currency_cookie_only_with_functional_consent(client, plan):
+    client.post(reverse("privacy:consent"), {"choice": "custom", "functional": "on"})
     response = client.post(reverse("billing:currency"), {"currency": "USD"})
     assert response.cookies["currency"].value == "USD"
     assert response.cookies["currency"]["httponly"]
 
 
-def test_it_reads_the_currency_cookie_only_with_functional_consent(client, plan, monkeypatch):
+def test_it_reads_the_currency_cookie_only_with_functional_consent(client, plan):
     client.cookies["currency"] = "USD"
     assert "€5.00" in client.get(reverse("billing:plans")).content.decode()
-    monkeypatch.setattr("billing.currency.functional_cookies_allowed", lambda request: True)
+    # Without consent the server also expired the cookie; consent, then the browser has it.
+    client.post(reverse("privacy:consent"), {"choice": "custom", "functional": "on"})
+    client.cookies["currency"] = "USD"
     assert "$6.00" in client.get(reverse("billing:plans")).content.decode()
 
 

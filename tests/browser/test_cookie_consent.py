@@ -1,8 +1,8 @@
 """The cookie promises, proven in Chromium: its own cookie jar and its request log.
 
-Pages checked: home, privacy policy, terms, cookie page, sign-in, and a client-area
-page (the dashboard). The public plans page belongs to billing and joins this list
-when billing is merged.
+Pages checked: home, plans, privacy policy, terms, cookie page, sign-in, and
+client-area pages (dashboard, invoices). The functional group is proven with
+billing's real currency preference on the plans page.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from tests.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PUBLIC_PAGES = ["/", "/privacy/", "/terms/", "/cookies/", "/accounts/login/"]
-CLIENT_AREA_PAGES = ["/dashboard/"]
+PUBLIC_PAGES = ["/", "/plans/", "/privacy/", "/terms/", "/cookies/", "/accounts/login/"]
+CLIENT_AREA_PAGES = ["/dashboard/", "/billing/invoices/"]
 GOOGLE_TAG = "https://www.googletagmanager.com/**"
 
 
@@ -53,6 +53,13 @@ class Watch:
             for name in self.cookie_names()
             if not any(fnmatch.fnmatchcase(name, p) for p in patterns)
         }
+
+
+def choose_currency(page: Page, currency: str) -> None:
+    page.goto("/plans/")
+    page.get_by_label("Show prices in").select_option(currency)
+    page.get_by_role("button", name="Change currency").click()
+    page.wait_for_url("**/plans/")
 
 
 def sign_in(page: Page, user) -> None:
@@ -132,6 +139,9 @@ def test_after_reject_all_the_same_holds_on_every_page(page, live_server, alice,
     page.get_by_role("button", name="Reject all").click()
     page.wait_for_load_state()
 
+    choose_currency(page, "GBP")
+    assert page.get_by_label("Show prices in").input_value() == "GBP"  # the session keeps it
+
     visit_everything(page, alice, expect_banner=False)
 
     assert watch.optional_cookies() == set()
@@ -151,6 +161,8 @@ def test_customize_with_functional_only(page, live_server, alice, google_tag):
     page.get_by_role("button", name="Save my choices").click()
     page.wait_for_load_state()
 
+    choose_currency(page, "USD")
+
     visit_everything(page, alice, expect_banner=False)
 
     record = CookieConsentRecord.objects.get()
@@ -158,7 +170,10 @@ def test_customize_with_functional_only(page, live_server, alice, google_tag):
     assert record.answers == {"functional": True, "performance": False, "advertising": False}
     assert watch.third_party() == []
     assert watch.first_party("/static/privacy/measure.js") == []
-    assert watch.optional_cookies() == set()
+    # The one optional cookie is the functional currency preference, and it lasts.
+    assert watch.optional_cookies() == {"currency"}
+    currency = next(c for c in page.context.cookies() if c["name"] == "currency")
+    assert currency["value"] == "USD" and currency["expires"] > 0
 
 
 def test_accept_all_turns_on_measurements_and_the_google_tag(page, live_server, google_tag):
@@ -189,7 +204,8 @@ def test_a_change_of_mind_from_the_footer_stops_everything_at_once(
     page.get_by_role("button", name="Accept all").click()
     page.wait_for_load_state()
     # A functional cookie set while it was allowed (billing's currency preference).
-    page.context.add_cookies([{"name": "currency", "value": "EUR", "url": live_server.url}])
+    choose_currency(page, "GBP")
+    assert "currency" in {c["name"] for c in page.context.cookies()}
 
     page.get_by_role("navigation", name="Legal").get_by_role("link", name="Cookie settings").click()
     page.get_by_role("button", name="Reject all").click()
