@@ -40,39 +40,35 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     return reverse("privacy:cookies")
 
 
-@require_GET
-def cookies(request: HttpRequest) -> HttpResponse:
-    """The cookie declaration and the per-group choice (works without JavaScript)."""
-    state = consent_state(request)
-    form = ConsentForm(initial={g: state.allows(g) for g in OPTIONAL_GROUPS})
+def _cookies_page(request: HttpRequest, form: ConsentForm, status: int = 200) -> HttpResponse:
     return render(
         request,
         "privacy/cookies.html",
         {
             "declaration": selectors.cookie_declaration(),
             "form": form,
-            "state": state,
+            "state": consent_state(request),
             "groups": OPTIONAL_GROUPS,
         },
+        status=status,
+    )
+
+
+@require_GET
+def cookies(request: HttpRequest) -> HttpResponse:
+    """The cookie declaration and the per-group choice (works without JavaScript)."""
+    state = consent_state(request)
+    return _cookies_page(
+        request, ConsentForm(initial={g: state.allows(g) for g in OPTIONAL_GROUPS})
     )
 
 
 @require_POST
 def consent_save(request: HttpRequest) -> HttpResponse:
+    """Records Accept all, Reject all or a per-group choice, and remembers it in the browser."""
     form = ConsentForm(request.POST)
     if not form.is_valid():
-        state = consent_state(request)
-        return render(
-            request,
-            "privacy/cookies.html",
-            {
-                "declaration": selectors.cookie_declaration(),
-                "form": form,
-                "state": state,
-                "groups": OPTIONAL_GROUPS,
-            },
-            status=400,
-        )
+        return _cookies_page(request, form, status=400)
     previous = consent_state(request)
     visitor_id = previous.visitor_id or consent.new_visitor_id()
     accepted = form.accepted()
