@@ -53,9 +53,12 @@ class AcknowledgeForm(forms.Form):
 
     def clean_documents(self) -> list[int]:
         try:
-            return [int(part) for part in self.cleaned_data["documents"].split(",") if part]
+            ids = [int(part) for part in self.cleaned_data["documents"].split(",") if part]
         except ValueError as error:
             raise forms.ValidationError("Invalid document list.") from error
+        if not ids or any(not 0 < pk < 2**63 for pk in ids):
+            raise forms.ValidationError("Invalid document list.")
+        return ids
 
 
 class TimingBeaconForm(forms.Form):

@@ -30,6 +30,7 @@ from .models import DocumentAcceptance, LegalDocument
 from .rendering import render_markdown
 
 LEDGER_ROWS = 50
+MAX_VERSION = 2**31 - 1  # the database column's ceiling
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -96,6 +97,8 @@ def _document_page(request: HttpRequest, kind: str, version: int | None) -> Http
         if document is None:
             raise Http404("No version has been published yet.")
     else:
+        if version > MAX_VERSION:
+            raise Http404("No such version.")
         document = get_object_or_404(
             LegalDocument, kind=kind, version=version, published_at__isnull=False
         )

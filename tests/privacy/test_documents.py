@@ -209,3 +209,17 @@ def test_a_revision_reaches_a_customer_and_is_accepted_again(
 
     assert DocumentAcceptance.objects.filter(user=alice, document=document).exists()
     assert "We have updated our" not in browser.get("/dashboard/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/privacy/v99999999999999/", "/terms/v0/", "/terms/v7/"])
+def test_a_made_up_version_number_is_a_404(client, url):
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("documents", ["99999999999999999999999", "-1", "", "1,,x"])
+def test_a_made_up_document_list_is_refused(alice_client, documents):
+    response = alice_client.post(reverse("privacy:acknowledge"), {"documents": documents})
+
+    assert response.status_code == 400
