@@ -50,3 +50,20 @@ def test_erase_removes_the_customers_data_and_keeps_anonymous_consent_proof(
         "document_acceptances": [],
         "sessions": [],
     }
+
+
+def test_every_privacy_model_that_points_at_a_customer_is_covered():
+    from django.apps import apps
+    from django.conf import settings
+
+    with_user = {
+        model.__name__
+        for model in apps.get_app_config("privacy").get_models()
+        for field in model._meta.get_fields()
+        if field.is_relation
+        and field.many_to_one
+        and field.related_model._meta.label == settings.AUTH_USER_MODEL
+    }
+
+    # Adding a model here means adding it to privacy/personal_data.py and the tests above.
+    assert with_user == {"CookieConsentRecord", "DocumentAcceptance", "SessionRecord"}
