@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from django import forms
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 from phonenumber_field.formfields import PhoneNumberField
@@ -60,6 +64,20 @@ class CustomerSignupForm(forms.Form):
     country = LazyTypedChoiceField(
         choices=[("", "Choose a country")] + list(countries),
         widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+
+    accept_terms = forms.BooleanField(
+        label="I accept the terms of service and the privacy policy",
+        help_text=lazy(
+            lambda: format_html(
+                'Read the <a href="{}">terms of service</a> and the '
+                '<a href="{}">privacy policy</a>.',
+                reverse("privacy:terms"),
+                reverse("privacy:policy"),
+            ),
+            SafeString,
+        )(),
+        error_messages={"required": "You need to accept the terms and the privacy policy."},
     )
 
     def signup(self, request: HttpRequest, user: User) -> None:

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
+    path("", include("privacy.urls")),
     path("", include("billing.urls")),
 ]

@@ -330,6 +330,24 @@ CELERY_BEAT_SCHEDULE["notifications-requeue-stuck"] = {
     "schedule": 60.0,
 }
 
+# --- privacy ---
+INSTALLED_APPS += ["cookie_consent"]
+MIDDLEWARE += ["privacy.middleware.ConsentMiddleware"]
+TEMPLATES[0]["OPTIONS"]["context_processors"] += ["privacy.context_processors.privacy"]
+# We keep our own ledger (ConsentRecord); the package's LogItem records no user or IP.
+COOKIE_CONSENT_LOG_ENABLED = False
+PRIVACY_CONSENT_COOKIE = "consent"
+# The policy promises a choice is asked again after 12 months.
+PRIVACY_CONSENT_MAX_AGE_DAYS = env.int("PRIVACY_CONSENT_MAX_AGE_DAYS", default=365)
+# Per-session technical data (browser, system, device, IP, connection) is kept this long.
+PRIVACY_TECHNICAL_DATA_DAYS = env.int("PRIVACY_TECHNICAL_DATA_DAYS", default=90)
+# Google tag (advertising group): nothing loads without an id, nor without consent.
+GOOGLE_TAG_ID = env.str("GOOGLE_TAG_ID", default="")
+CELERY_BEAT_SCHEDULE["privacy-prune-technical-data"] = {
+    "task": "privacy.tasks.prune_technical_data",
+    "schedule": crontab(minute=37, hour=3),
+}
+
 # --- billing ---
 # The Stripe keys and STRIPE_API_BASE are read above with the other outside services.
 # STRIPE_JS_URL: where pages load Stripe.js (localstripe serves a stand-in in tests).

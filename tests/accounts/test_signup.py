@@ -22,6 +22,7 @@ SIGNUP = {
     "postcode": "94105",
     "region": "CA",
     "country": "US",
+    "accept_terms": "on",
 }
 
 

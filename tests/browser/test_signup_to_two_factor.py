@@ -39,6 +39,7 @@ def test_sign_up_verify_enrol_totp_and_sign_in_with_a_code(page, live_server):
     page.get_by_label("Country").select_option("DE")
     page.get_by_label("Password", exact=True).fill("a-long-enough-passphrase")
     page.get_by_label("Password (again)").fill("a-long-enough-passphrase")
+    page.get_by_label("I accept the terms of service and the privacy policy").check()
     page.get_by_role("button", name="Sign Up").click()
     page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
 

@@ -1,0 +1,117 @@
+"""The consent cookie: what one browser chose, signed so it cannot be edited by hand.
+
+Its value holds the visitor's random id, the accepted optional groups, the
+declaration version they were shown and when they chose. A choice older than
+PRIVACY_CONSENT_MAX_AGE_DAYS, or made against another declaration, counts as no
+choice: the banner asks again.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+import uuid
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponseBase
+
+from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentState
+
+from .selectors import cookie_declaration, declaration_version
+
+SALT = "privacy.consent"
+WITHDRAWAL_KEY = "privacy:withdrawn:{user_id}"
+COOKIE_GROUPS_KEY = "privacy:cookie-groups"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_visitor_id() -> str:
+    return uuid.uuid4().hex
+
+
+def encode(*, visitor_id: str, accepted: frozenset[str], version: str, chosen_at: int) -> str:
+    groups = ",".join(g for g in OPTIONAL_GROUPS if g in accepted)
+    return signing.dumps({"v": visitor_id, "g": groups, "d": version, "t": chosen_at}, salt=SALT)
+
+
+def _decode(value: str) -> dict | None:
+    try:
+        data = signing.loads(value, salt=SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), int):
+        return None
+    return data
+
+
+def max_age_seconds() -> int:
+    return settings.PRIVACY_CONSENT_MAX_AGE_DAYS * 24 * 60 * 60
+
+
+def read(request: HttpRequest) -> ConsentState:
+    """The browser's standing choice, or no choice when absent, stale or forged."""
+    value = request.COOKIES.get(settings.PRIVACY_CONSENT_COOKIE)
+    if not value:
+        return NO_CHOICE
+    data = _decode(value)
+    if data is None:
+        return NO_CHOICE
+    visitor_id = str(data.get("v", ""))[:32]
+    if now_ms() - data["t"] > max_age_seconds() * 1000 or data.get("d") != declaration_version():
+        return ConsentState(chosen=False, visitor_id=visitor_id)
+    accepted = frozenset(g for g in str(data.get("g", "")).split(",") if g in OPTIONAL_GROUPS)
+    user = getattr(request, "user", None)
+    if accepted and user is not None and user.is_authenticated:
+        # A withdrawal made in another browser applies here too from the next request.
+        withdrawn = cache.get(WITHDRAWAL_KEY.format(user_id=user.pk)) or {}
+        accepted = frozenset(g for g in accepted if withdrawn.get(g, 0) < data["t"])
+    return ConsentState(chosen=True, accepted=accepted, visitor_id=visitor_id)
+
+
+def remember_withdrawal(*, user_id: int, groups: frozenset[str], at: int) -> None:
+    """Notes when each group was withdrawn, for the customer's other browsers."""
+    key = WITHDRAWAL_KEY.format(user_id=user_id)
+    withdrawn = cache.get(key) or {}
+    withdrawn.update({group: at for group in groups})
+    cache.set(key, withdrawn, max_age_seconds())
+
+
+def write(response: HttpResponseBase, *, state: ConsentState, version: str, at: int) -> None:
+    response.set_cookie(
+        settings.PRIVACY_CONSENT_COOKIE,
+        encode(visitor_id=state.visitor_id, accepted=state.accepted, version=version, chosen_at=at),
+        max_age=max_age_seconds(),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def cookie_groups() -> list[tuple[str, str]]:
+    """(cookie name pattern, group) for every declared cookie; cached with the declaration."""
+    patterns = cache.get(COOKIE_GROUPS_KEY)
+    if patterns is None:
+        patterns = [
+            (cookie.name, group.varname)
+            for group in cookie_declaration()
+            for cookie in group.cookies
+            if not cookie.domain
+        ]
+        cache.set(COOKIE_GROUPS_KEY, patterns, 60 * 60)
+    return patterns
+
+
+def forget_cached_cookie_groups() -> None:
+    cache.delete(COOKIE_GROUPS_KEY)
+
+
+def group_of(name: str) -> str | None:
+    for pattern, group in cookie_groups():
+        if fnmatch.fnmatchcase(name, pattern):
+            return group
+    return None

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+from core.consent import ADVERTISING, PERFORMANCE, consent_state
+
+from . import notice
+
+
+def privacy(request: HttpRequest) -> dict[str, object]:
+    """The banner, the measurement scripts and the new-version notice for base.html."""
+    state = consent_state(request)
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    return {
+        "consent": state,
+        "consent_banner": not state.chosen and request.path != reverse("privacy:cookies"),
+        "measure_performance": state.allows(PERFORMANCE),
+        "measure_advertising": state.allows(ADVERTISING),
+        "google_tag_id": settings.GOOGLE_TAG_ID if state.allows(ADVERTISING) else "",
+        "policy_notice": SimpleLazyObject(lambda: notice.pending(request) if signed_in else []),
+    }

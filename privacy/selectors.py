@@ -1,0 +1,153 @@
+"""Reads shared by privacy's views, middleware and tasks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from cookie_consent.models import Cookie, CookieGroup
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from accounts.models import User
+
+from .models import CookieConsentRecord, DocumentAcceptance, LegalDocument, SessionRecord
+
+DECLARATION_CACHE_KEY = "privacy:declaration-version"
+DOCUMENTS_CACHE_KEY = "privacy:current-documents"
+CACHE_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class DeclaredCookie:
+    name: str
+    domain: str
+    purpose: str
+    provider: str
+    lifetime: str
+    third_party: bool
+
+
+@dataclass(frozen=True)
+class DeclaredGroup:
+    varname: str
+    name: str
+    description: str
+    required: bool
+    cookies: tuple[DeclaredCookie, ...]
+
+
+def cookie_declaration() -> list[DeclaredGroup]:
+    """The cookie groups in order, each with its cookies (two queries)."""
+    groups = CookieGroup.objects.order_by("ordering", "varname")
+    cookies: dict[int, list[DeclaredCookie]] = {}
+    for cookie in Cookie.objects.select_related("facts").order_by("name", "domain"):
+        facts = getattr(cookie, "facts", None)
+        cookies.setdefault(cookie.cookiegroup_id, []).append(
+            DeclaredCookie(
+                name=cookie.name,
+                domain=cookie.domain,
+                purpose=cookie.description,
+                provider=facts.provider if facts else "",
+                lifetime=facts.lifetime if facts else "",
+                third_party=facts.third_party if facts else False,
+            )
+        )
+    return [
+        DeclaredGroup(
+            varname=group.varname,
+            name=group.name,
+            description=group.description,
+            required=group.is_required,
+            cookies=tuple(cookies.get(group.pk, ())),
+        )
+        for group in groups
+    ]
+
+
+def _fingerprint(declaration: list[DeclaredGroup]) -> str:
+    lines = []
+    for group in declaration:
+        lines.append(f"group|{group.varname}|{group.required}")
+        for c in group.cookies:
+            lines.append(f"cookie|{group.varname}|{c.name}|{c.domain}|{c.provider}|{c.lifetime}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
+
+
+def declaration_version() -> str:
+    """A fingerprint of every declared group and cookie: it changes when any of them does,
+    and then every visitor is asked again. Cached; privacy.apps clears it on change."""
+    version = cache.get(DECLARATION_CACHE_KEY)
+    if version is None:
+        version = _fingerprint(cookie_declaration())
+        cache.set(DECLARATION_CACHE_KEY, version, CACHE_SECONDS)
+    return version
+
+
+def forget_cached_declaration() -> None:
+    cache.delete(DECLARATION_CACHE_KEY)
+
+
+@dataclass(frozen=True)
+class CurrentDocuments:
+    privacy: LegalDocument | None
+    terms: LegalDocument | None
+
+
+def current_documents() -> CurrentDocuments:
+    """The published version in force of each document (cached; cleared on publish)."""
+    documents = cache.get(DOCUMENTS_CACHE_KEY)
+    if documents is None:
+        found = {}
+        for document in (
+            LegalDocument.objects.filter(published_at__isnull=False)
+            .order_by("kind", "-version")
+            .distinct("kind")
+        ):
+            found[document.kind] = document
+        documents = CurrentDocuments(
+            privacy=found.get(LegalDocument.Kind.PRIVACY), terms=found.get(LegalDocument.Kind.TERMS)
+        )
+        cache.set(DOCUMENTS_CACHE_KEY, documents, CACHE_SECONDS)
+    return documents
+
+
+def forget_cached_documents() -> None:
+    cache.delete(DOCUMENTS_CACHE_KEY)
+
+
+def document_versions(*, kind: str) -> QuerySet[LegalDocument]:
+    return LegalDocument.objects.filter(kind=kind, published_at__isnull=False).order_by("-version")
+
+
+def documents_awaiting_acceptance(*, user: User) -> list[LegalDocument]:
+    """Current versions published after the customer joined that they have not accepted.
+
+    Versions in force when they signed up were accepted then (or predate the ledger).
+    """
+    current = current_documents()
+    newer = [
+        doc
+        for doc in (current.privacy, current.terms)
+        if doc is not None and doc.published_at > user.date_joined
+    ]
+    if not newer:
+        return []
+    accepted = set(
+        DocumentAcceptance.objects.filter(user=user, document__in=newer).values_list(
+            "document_id", flat=True
+        )
+    )
+    return [doc for doc in newer if doc.pk not in accepted]
+
+
+def consent_ledger(*, user: User) -> QuerySet[CookieConsentRecord]:
+    return CookieConsentRecord.objects.filter(user=user).select_related("policy")
+
+
+def document_acceptances(*, user: User) -> QuerySet[DocumentAcceptance]:
+    return DocumentAcceptance.objects.filter(user=user).select_related("document")
+
+
+def session_records(*, user: User) -> QuerySet[SessionRecord]:
+    return SessionRecord.objects.filter(user=user)

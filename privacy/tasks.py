@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import socket
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def prune_technical_data() -> int:
+    """Beat job: deletes per-session technical data past its retention; idempotent."""
+    return services.technical_data_prune()
+
+
+@shared_task
+def resolve_network_host(record_id: int) -> None:
+    """Looks up the reverse DNS name of a session's IP (its network provider)."""
+    from .models import SessionRecord
+
+    ip = SessionRecord.objects.filter(pk=record_id).values_list("ip", flat=True).first()
+    if not ip:
+        return
+    try:
+        host = socket.gethostbyaddr(ip)[0]
+    except OSError:
+        return  # no reverse name: the IP alone stays
+    services.session_record_set_network_host(record_id=record_id, host=host)
+
+
+@shared_task
+def announce_document(document_id: int) -> int:
+    """Tells every active customer about a newly published version; see document_announce."""
+    return services.document_announce(document_id=document_id)

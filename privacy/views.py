@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from core.consent import ADVERTISING, OPTIONAL_GROUPS, PERFORMANCE, consent_state
+
+from . import consent, notice, selectors, services
+from .client import client_ip
+from .forms import (
+    AcknowledgeForm,
+    ConsentForm,
+    TimingBeaconForm,
+    VisitBeaconForm,
+    WithdrawForm,
+)
+from .models import DocumentAcceptance, LegalDocument
+from .rendering import render_markdown
+
+LEDGER_ROWS = 50
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("privacy:cookies")
+
+
+@require_GET
+def cookies(request: HttpRequest) -> HttpResponse:
+    """The cookie declaration and the per-group choice (works without JavaScript)."""
+    state = consent_state(request)
+    form = ConsentForm(initial={g: state.allows(g) for g in OPTIONAL_GROUPS})
+    return render(
+        request,
+        "privacy/cookies.html",
+        {
+            "declaration": selectors.cookie_declaration(),
+            "form": form,
+            "state": state,
+            "groups": OPTIONAL_GROUPS,
+        },
+    )
+
+
+@require_POST
+def consent_save(request: HttpRequest) -> HttpResponse:
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        state = consent_state(request)
+        return render(
+            request,
+            "privacy/cookies.html",
+            {
+                "declaration": selectors.cookie_declaration(),
+                "form": form,
+                "state": state,
+                "groups": OPTIONAL_GROUPS,
+            },
+            status=400,
+        )
+    previous = consent_state(request)
+    visitor_id = previous.visitor_id or consent.new_visitor_id()
+    accepted = form.accepted()
+    services.consent_record(
+        visitor_id=visitor_id,
+        user=request.user,
+        action=form.cleaned_data["choice"],
+        accepted=accepted,
+        ip=client_ip(request),
+    )
+    state = dataclasses.replace(previous, chosen=True, accepted=accepted, visitor_id=visitor_id)
+    request.consent = state
+    response = redirect(_safe_next(request, form.cleaned_data["next"]))
+    consent.write(
+        response, state=state, version=selectors.declaration_version(), at=consent.now_ms()
+    )
+    messages.success(request, "Your cookie choices are saved.")
+    return response
+
+
+def _document_page(request: HttpRequest, kind: str, version: int | None) -> HttpResponse:
+    if version is None:
+        current = selectors.current_documents()
+        document = current.privacy if kind == LegalDocument.Kind.PRIVACY else current.terms
+        if document is None:
+            raise Http404("No version has been published yet.")
+    else:
+        document = get_object_or_404(
+            LegalDocument, kind=kind, version=version, published_at__isnull=False
+        )
+    versions = list(
+        selectors.document_versions(kind=kind).only(
+            "kind", "version", "published_at", "effective_date", "change_summary"
+        )
+    )
+    return render(
+        request,
+        "privacy/document.html",
+        {
+            "document": document,
+            "body": render_markdown(document.body),
+            "versions": versions,
+            "is_current": bool(versions) and versions[0].pk == document.pk,
+        },
+    )
+
+
+@require_GET
+def privacy_policy(request: HttpRequest, version: int | None = None) -> HttpResponse:
+    return _document_page(request, LegalDocument.Kind.PRIVACY, version)
+
+
+@require_GET
+def terms(request: HttpRequest, version: int | None = None) -> HttpResponse:
+    return _document_page(request, LegalDocument.Kind.TERMS, version)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """Account > Privacy: this browser's choice, the customer's ledger and acceptances."""
+    ledger = list(selectors.consent_ledger(user=request.user)[:LEDGER_ROWS])
+    state = consent_state(request)
+    # What can be withdrawn: this browser's consent and the customer's latest choice
+    # made in any other browser while signed in.
+    latest = ledger[0].answers if ledger else {}
+    withdrawable = [g for g in OPTIONAL_GROUPS if g in state.accepted or latest.get(g)]
+    return render(
+        request,
+        "privacy/index.html",
+        {
+            "state": state,
+            "withdrawable": withdrawable,
+            "groups": OPTIONAL_GROUPS,
+            "ledger": ledger,
+            "acceptances": list(selectors.document_acceptances(user=request.user)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest) -> HttpResponse:
+    """One click: the group is off from this response on, here and in other browsers."""
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose a cookie group to withdraw.", status=400)
+    previous = consent_state(request)
+    visitor_id = previous.visitor_id or consent.new_visitor_id()
+    _, remaining = services.consent_withdraw(
+        user=request.user,
+        visitor_id=visitor_id,
+        accepted=previous.accepted,
+        groups=form.groups(),
+        ip=client_ip(request),
+    )
+    state = dataclasses.replace(previous, chosen=True, accepted=remaining, visitor_id=visitor_id)
+    request.consent = state
+    response = redirect("privacy:index")
+    consent.write(
+        response, state=state, version=selectors.declaration_version(), at=consent.now_ms()
+    )
+    messages.success(request, "Your consent is withdrawn. It applies at once.")
+    return response
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest) -> HttpResponse:
+    """Accepts the new versions shown in the notice."""
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Say which versions you accept.", status=400)
+    documents = list(
+        LegalDocument.objects.filter(
+            pk__in=form.cleaned_data["documents"], published_at__isnull=False
+        )
+    )
+    if not documents:
+        return HttpResponse("Those versions are not published.", status=400)
+    ip = client_ip(request)
+    for document in documents:
+        services.document_accept(
+            user=request.user, document=document, source=DocumentAcceptance.Source.NOTICE, ip=ip
+        )
+    notice.refresh(request)
+    messages.success(request, "Thank you: your acceptance is recorded.")
+    return redirect(_safe_next(request, request.POST.get("next")))
+
+
+@login_required
+@require_GET
+def security(request: HttpRequest) -> HttpResponse:
+    """Account > Security: the technical data kept for each signed-in session."""
+    records = list(selectors.session_records(user=request.user))
+    live = {
+        services.hash_session_key(key)
+        for key in UserSession.objects.filter(user=request.user).values_list(
+            "session_key", flat=True
+        )
+    }
+    current = services.hash_session_key(request.session.session_key or "")
+    return render(
+        request,
+        "privacy/security.html",
+        {
+            "records": records,
+            "live": live,
+            "current": current,
+            "retention_days": settings.PRIVACY_TECHNICAL_DATA_DAYS,
+        },
+    )
+
+
+BEACONS_PER_MINUTE = 120
+
+
+def beacon_limit_reached(request: HttpRequest) -> bool:
+    """A per-address ceiling so nobody can flood the measurement tables; the address is
+    kept (hashed) in the cache for a minute only, never stored."""
+    ip = client_ip(request) or "unknown"
+    key = "privacy:beacon:" + hashlib.sha256(ip.encode()).hexdigest()[:24]
+    cache.add(key, 0, 60)
+    try:
+        return cache.incr(key) > BEACONS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        return False
+
+
+@csrf_exempt  # sendBeacon; without the SameSite=Lax consent cookie nothing is stored
+@require_POST
+def beacon(request: HttpRequest) -> HttpResponse:
+    """First-party measurements, stored only with the matching consent."""
+    if beacon_limit_reached(request):
+        return HttpResponse("Too many measurements; try again in a minute.", status=429)
+    state = consent_state(request)
+    kind = request.POST.get("kind")
+    if kind == "timing":
+        if not state.allows(PERFORMANCE):
+            return HttpResponse("No performance consent.", status=403)
+        form = TimingBeaconForm(request.POST)
+        if not form.is_valid():
+            return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+        services.page_timing_record(
+            path=form.cleaned_data["path"],
+            ttfb_ms=form.cleaned_data["ttfb"],
+            dom_ready_ms=form.cleaned_data["dom_ready"],
+            load_ms=form.cleaned_data["load"],
+        )
+        return HttpResponse(status=204)
+    if kind == "visit":
+        if not state.allows(ADVERTISING):
+            return HttpResponse("No advertising consent.", status=403)
+        form = VisitBeaconForm(request.POST)
+        if not form.is_valid():
+            return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+        services.page_visit_record(
+            path=form.cleaned_data["path"],
+            from_path=form.cleaned_data["from_path"],
+            seconds_on_page=form.cleaned_data["seconds"],
+        )
+        return HttpResponse(status=204)
+    return HttpResponse("Unknown measurement kind.", status=400)
