@@ -353,7 +353,9 @@ def webhook_event(*, payload: bytes, signature: str) -> dict[str, Any]:
     if not secret:
         raise WebhookSignatureError("Stripe webhooks are not configured.")
     try:
-        stripe.Webhook.construct_event(payload, signature, secret)
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+        )
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise WebhookSignatureError(str(exc)) from exc

@@ -196,7 +196,11 @@ def order_place(*, user: Any, lines: list[CartLine], currency: str) -> Order:
                 )
             )
     invoice = _invoice_issue(user=user, order=order, currency=currency, lines=invoice_lines)
-    tell_customer(user=user, kind="billing-invoice-issued", context=_invoice_context(invoice))
+    if invoice.total == 0:
+        # Nothing to pay (a free plan): the services start now.
+        invoice_mark_paid(invoice=invoice)
+    else:
+        tell_customer(user=user, kind="billing-invoice-issued", context=_invoice_context(invoice))
     return order
 
 
@@ -740,6 +744,9 @@ def renewals_generate(*, today: dt.date, days_ahead: int, batch_size: int = 5000
                     )
                 )
             InvoiceLine.objects.bulk_create(lines)
+            for invoice in invoices:
+                if invoice.total == 0:  # free services renew without a bill to pay
+                    invoice_mark_paid(invoice=invoice)
             created.extend(invoice.pk for invoice in invoices)
 
 

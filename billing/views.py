@@ -24,7 +24,7 @@ from .forms import (
     PaymentReturnForm,
     SetupCompleteForm,
 )
-from .models import Invoice, PaymentMethod, PaymentStatus
+from .models import Invoice, InvoiceStatus, PaymentMethod, PaymentStatus
 from .pdf import html_to_pdf
 
 
@@ -123,7 +123,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("billing:cart")
     cart_clear(request)
     invoice = order.invoices.get()
-    messages.success(request, f"Thank you: order placed. Invoice {invoice.number} is ready to pay.")
+    if invoice.status == InvoiceStatus.PAID:
+        messages.success(request, "Thank you: your order is active.")
+    else:
+        messages.success(
+            request, f"Thank you: order placed. Invoice {invoice.number} is ready to pay."
+        )
     return redirect("billing:invoice_detail", pk=invoice.pk)
 
 

@@ -78,10 +78,14 @@ def _apply(event_pk: int) -> bool:
         if event.processed_at is not None:
             return False
         handler = HANDLERS.get(event.type)
+        data = event.payload.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
         if handler is None:
             logger.info("Stripe event %s of type %s is not handled.", event.event_id, event.type)
+        elif not isinstance(obj, dict):
+            logger.warning("Stripe event %s carries no object; ignored.", event.event_id)
         else:
-            handler(event.payload.get("data", {}).get("object", {}))
+            handler(obj)
         event.processed_at = timezone.now()
         event.error = ""
         event.save(update_fields=["processed_at", "error"])
@@ -89,6 +93,8 @@ def _apply(event_pk: int) -> bool:
 
 
 def _on_payment_intent(obj: dict[str, Any]) -> None:
+    if not obj.get("id"):
+        return
     services.payment_apply_intent(intent=gateway.payment_intent_from_payload(obj))
 
 

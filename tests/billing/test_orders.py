@@ -202,3 +202,21 @@ def test_it_keeps_one_line_per_service_and_period(alice, plan):
             period_start=line.period_start,
         )
     assert Service.objects.count() == 1
+
+
+def test_a_free_plan_starts_at_once_and_renews_without_a_bill(
+    alice, django_capture_on_commit_callbacks
+):
+    from tests.billing.factories import PriceFactory, ProductFactory
+
+    free = ProductFactory(name="Free tier")
+    PriceFactory(product=free, amount=0)
+    order = place(alice, free)
+    invoice = order.invoices.get()
+    service = order.services.get()
+    assert (invoice.total, invoice.status) == (0, InvoiceStatus.PAID)
+    assert service.status == ServiceStatus.ACTIVE
+    [renewal] = services.renewals_generate(today=service.next_due_date, days_ahead=0)
+    assert Invoice.objects.get(pk=renewal).status == InvoiceStatus.PAID
+    service.refresh_from_db()
+    assert service.next_due_date > invoice.lines.get().period_end

@@ -446,3 +446,23 @@ def test_a_refund_from_the_admin_and_its_webhook_give_one_credit_note_in_either_
         )
         == note
     )
+
+
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", '{"type": "x"}'])
+def test_a_signed_payload_that_is_not_an_event_is_a_400(client, db, body):
+    import stripe
+
+    header = stripe.WebhookSignature.generate_signature_header(
+        payload=body, secret=WEBHOOK_SECRET, timestamp=int(time.time())
+    )
+    response = client.post(URL, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
+
+
+def test_an_event_without_an_object_is_stored_and_ignored(
+    client, db, django_capture_on_commit_callbacks
+):
+    payload = {"id": "evt_empty", "type": "payment_intent.succeeded", "data": {}}
+    assert deliver(client, payload, django_capture_on_commit_callbacks).status_code == 200
+    assert StripeEvent.objects.get().processed_at is not None
