@@ -28,6 +28,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_catalogue
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting a Celery worker with beat in the background."; \
 		$(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 & \
