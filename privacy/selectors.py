@@ -99,15 +99,11 @@ def current_documents() -> CurrentDocuments:
     """The published version in force of each document (cached; cleared on publish)."""
     documents = cache.get(DOCUMENTS_CACHE_KEY)
     if documents is None:
-        found = {}
-        for document in (
-            LegalDocument.objects.filter(published_at__isnull=False)
-            .order_by("kind", "-version")
-            .distinct("kind")
-        ):
-            found[document.kind] = document
+        # One query per kind rather than DISTINCT ON, which SQLite (the embedded default) lacks.
+        published = LegalDocument.objects.filter(published_at__isnull=False).order_by("-version")
         documents = CurrentDocuments(
-            privacy=found.get(LegalDocument.Kind.PRIVACY), terms=found.get(LegalDocument.Kind.TERMS)
+            privacy=published.filter(kind=LegalDocument.Kind.PRIVACY).first(),
+            terms=published.filter(kind=LegalDocument.Kind.TERMS).first(),
         )
         cache.set(DOCUMENTS_CACHE_KEY, documents, CACHE_SECONDS)
     return documents
