@@ -48,19 +48,23 @@ def recommended_products(*, user: Any, currency: str, limit: int = 3) -> list[Pr
     """
     if not user.is_authenticated or processing_restricted(user):
         return []
-    owned = Service.objects.filter(user=user).exclude(status=ServiceStatus.CANCELLED)
-    owned_kinds = set(owned.values_list("product__kind", flat=True))
-    if not owned_kinds:
+    owned = list(
+        Service.objects.filter(user=user)
+        .exclude(status=ServiceStatus.CANCELLED)
+        .values_list("product_id", "product__kind")
+    )
+    if not owned:
         return []
+    owned_products = {product_id for product_id, _ in owned}
     wanted = (
         {ProductKind.DOMAIN, ProductKind.ADDON}
-        if ProductKind.PLAN in owned_kinds
+        if any(kind == ProductKind.PLAN for _, kind in owned)
         else {ProductKind.PLAN}
     )
     return [
         product
         for product in catalogue(currency=currency)
-        if product.kind in wanted and product.pk not in set(owned.values_list("product", flat=True))
+        if product.kind in wanted and product.pk not in owned_products
     ][:limit]
 
 

@@ -9,6 +9,8 @@ from django.views.decorators.cache import never_cache
 
 from accounts.selectors import user_security_summary
 
+from .dashboard import panels_for
+
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -21,7 +23,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/dashboard.html",
-        {"security": user_security_summary(user=request.user)},
+        {"security": user_security_summary(user=request.user), "panels": panels_for(request)},
     )
 
 
