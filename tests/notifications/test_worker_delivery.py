@@ -25,7 +25,9 @@ def wait_for_status(pk: int, status: str, timeout: float = 20.0) -> OutboxMessag
     raise AssertionError(f"Row {pk} is {row.status}, expected {status}")
 
 
-def test_a_sign_up_is_welcomed_by_a_worker_over_smtp(client, smtp_server, celery_worker, settings):
+def test_a_sign_up_is_welcomed_by_a_worker_over_smtp_and_shown_in_admin(
+    client, charlie, smtp_server, celery_worker, settings
+):
     settings.OPERATOR_NAME = "Example Hosting Ltd"
     settings.OPERATOR_ADDRESS = "1 Server Lane, London"
 
@@ -43,6 +45,14 @@ def test_a_sign_up_is_welcomed_by_a_worker_over_smtp(client, smtp_server, celery
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "Hello Nia," in text and "Example Hosting Ltd" in text
     assert "<p>Hello Nia,</p>" in html and "1 Server Lane, London" in html
+
+    client.force_login(charlie)
+    changelist = client.get(
+        reverse("admin:notifications_outboxmessage_changelist"), {"kind": "welcome"}
+    )
+    assert [(r.recipient, r.status) for r in changelist.context["cl"].result_list] == [
+        (SIGNUP["email"], Status.SENT)
+    ]
 
 
 def test_duplicate_tasks_for_one_row_deliver_it_once(alice, bob, smtp_server, celery_worker):
