@@ -111,6 +111,8 @@ class OutboxMessage(models.Model):
             models.Index(fields=["user", "-created_at"], name="notif_outbox_user_created"),
             models.Index(fields=["channel", "kind"], name="notif_outbox_channel_kind"),
             models.Index(fields=["provider_id"], name="notif_outbox_provider_id"),
+            # The admin's outbox list, newest first.
+            models.Index(fields=["-created_at"], name="notif_outbox_created"),
         ]
         constraints = [
             models.CheckConstraint(

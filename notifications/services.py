@@ -174,7 +174,9 @@ def message_deliver(*, message_id: int) -> str:
     ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     if not claimed:
         return ""
-    message = OutboxMessage.objects.select_related("user").get(pk=message_id)
+    message = OutboxMessage.objects.select_related("user").filter(pk=message_id).first()
+    if message is None:  # the customer was erased between the claim and now
+        return ""
     if message.category == Category.MARKETING and not channel_allowed(
         user=message.user,
         preferences=preferences_get(user=message.user),
