@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .models import OutboxMessage, Status
-from .services import _email_row
+from .services import email_message_build
 from .tasks import send_message
 
 BENCH_DOMAIN = "bench.example.invalid"
@@ -132,7 +132,7 @@ def run(*, messages: int, concurrency: int, timeout: float = 600.0) -> BenchResu
         )
         started = time.perf_counter()
         rows = [
-            _email_row(
+            email_message_build(
                 user=users[i % len(users)], kind="welcome", context={}, category="transactional"
             )
             for i in range(messages)

@@ -60,7 +60,7 @@ def unsubscribe_url(*, user_id: int, purpose: str) -> str:
     return absolute_url(reverse("notifications:unsubscribe", args=[token]))
 
 
-def _email_row(
+def email_message_build(
     *,
     user: Any,
     kind: str,
@@ -68,6 +68,7 @@ def _email_row(
     category: str,
     campaign: Campaign | None = None,
 ) -> OutboxMessage:
+    """Renders an email for `user` into an unsaved outbox row (no consent check)."""
     link = ""
     if category == Category.MARKETING:
         link = unsubscribe_url(user_id=user.pk, purpose=Purpose.MARKETING_EMAIL)
@@ -86,7 +87,7 @@ def _email_row(
     )
 
 
-def _sms_row(
+def sms_message_build(
     *,
     user: Any,
     kind: str,
@@ -94,6 +95,7 @@ def _sms_row(
     category: str,
     campaign: Campaign | None = None,
 ) -> OutboxMessage:
+    """Renders a text message for `user` into an unsaved outbox row (no consent check)."""
     ctx = {**context, **emails.layout_context(user)}
     body = emails.render_text(f"notifications/sms/{kind}.txt", ctx).strip()
     if category == Category.MARKETING:
@@ -138,7 +140,7 @@ def notify(
             user=user, preferences=preferences, channel=channel, category=category
         ):
             continue
-        build = _email_row if channel == Channel.EMAIL else _sms_row
+        build = email_message_build if channel == Channel.EMAIL else sms_message_build
         rows.append(build(user=user, kind=kind, context=context, category=category))
     if not rows:
         return []
@@ -384,7 +386,7 @@ def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
         )
         if not claimed:
             raise ApplicationError(f"The campaign “{campaign.name}” has already been queued.")
-        build = _email_row if campaign.channel == Channel.EMAIL else _sms_row
+        build = email_message_build if campaign.channel == Channel.EMAIL else sms_message_build
         rows = [
             build(
                 user=user,

@@ -32,6 +32,7 @@ class Command(BaseCommand):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             raise CommandError("The benchmark needs a broker: set REDIS_URL.")
         self.stdout.write(f"Sending {messages} emails with {concurrency} worker process(es)...")
+        load_before = os.getloadavg()[0]
         result = bench.run(messages=messages, concurrency=concurrency)
         if result.smtp_received != messages:
             raise CommandError(f"The SMTP server got {result.smtp_received} of {messages}.")
@@ -43,5 +44,7 @@ class Command(BaseCommand):
             f"delivered: {result.emails_per_second:.0f} emails/s "
             f"({result.deliver_seconds:.2f} s through worker and SMTP)\n"
             f"peak RSS: bench process {result.peak_rss_bench_mib:.0f} MiB, "
-            f"largest worker process {result.peak_rss_worker_mib:.0f} MiB"
+            f"largest worker process {result.peak_rss_worker_mib:.0f} MiB\n"
+            f"1-minute load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+            "(other work on the machine skews the figures)"
         )
