@@ -146,20 +146,38 @@ def notify(
         return []
     with transaction.atomic():
         created = OutboxMessage.objects.bulk_create(rows)
-        for row in created:
-            transaction.on_commit(partial(dispatch, row.pk))
+        transaction.on_commit(partial(dispatch_many, [row.pk for row in created]))
     return created
 
 
-def dispatch(message_id: int, countdown: float | None = None) -> None:
-    """Hands a row to the broker. A broker outage is logged, not raised: the row
-    stays queued and the re-queue beat job hands it over again."""
+def dispatch(message_id: int, countdown: float | None = None) -> bool:
+    """Hands a row to the broker; returns whether the broker took it.
+
+    A broker outage is logged, not raised: the row stays queued and the
+    re-queue beat job hands it over again.
+    """
     from .tasks import send_message
 
     try:
         send_message.apply_async((message_id,), countdown=countdown)
     except Exception:  # the broker's errors vary by transport; none may lose the row
         logger.warning("Broker unavailable; outbox row %s waits for re-queue", message_id)
+        return False
+    return True
+
+
+def dispatch_many(message_ids: list[int]) -> int:
+    """Hands rows to the broker in order and stops at the first refusal.
+
+    Each refused publish costs the broker client's retries, so with the broker
+    down a campaign would otherwise block its caller once per row; the rest
+    wait, queued, for the re-queue beat job. Returns how many were handed over.
+    """
+    for handed, message_id in enumerate(message_ids):
+        if not dispatch(message_id):
+            logger.warning("%s more outbox rows wait for re-queue", len(message_ids) - handed - 1)
+            return handed
+    return len(message_ids)
 
 
 def message_deliver(*, message_id: int) -> str:
@@ -250,7 +268,8 @@ def _fail_or_retry(message: OutboxMessage, error: DeliveryError) -> str:
 
 
 def outbox_requeue_stuck(*, batch_size: int = 1000) -> int:
-    """Hands queued rows that no worker claimed back to the broker; returns how many.
+    """Hands queued rows that no worker claimed back to the broker; returns how many
+    the broker took.
 
     Set-based: one query finds the rows, one marks them dispatched. A row that
     is still waiting in the broker may be sent twice to the broker, never twice
@@ -266,14 +285,14 @@ def outbox_requeue_stuck(*, batch_size: int = 1000) -> int:
         .order_by("dispatched_at")
         .values_list("pk", flat=True)[:batch_size]
     )
+    handed = 0
     if ids:
         OutboxMessage.objects.filter(pk__in=ids, status=Status.QUEUED).update(dispatched_at=now)
-        for message_id in ids:
-            dispatch(message_id)
+        handed = dispatch_many(ids)
     OutboxMessage.objects.filter(
         status=Status.SENDING, claimed_at__lte=now - SENDING_TIMEOUT
     ).update(status=Status.FAILED, failed_at=now, last_error=INTERRUPTED_ERROR)
-    return len(ids)
+    return handed
 
 
 @transaction.atomic
@@ -399,8 +418,7 @@ def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
         ]
         created = OutboxMessage.objects.bulk_create(rows, batch_size=batch_size)
         Campaign.objects.filter(pk=campaign.pk).update(queued_count=len(created))
-        ids = [row.pk for row in created]
-        transaction.on_commit(lambda: [dispatch(message_id) for message_id in ids])
+        transaction.on_commit(partial(dispatch_many, [row.pk for row in created]))
     campaign.queued_at, campaign.queued_count = now, len(created)
     return len(created)
 
