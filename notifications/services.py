@@ -398,6 +398,13 @@ def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
     are written with bulk_create in the same transaction and dispatched when it
     commits; each is rendered for its customer (name, unsubscribe link).
     """
+    if campaign.channel == Channel.EMAIL and not settings.OPERATOR_ADDRESS.strip():
+        # Anti-spam laws (CAN-SPAM, and the ePrivacy rules' sender identification)
+        # want the sender's postal address in every marketing email.
+        raise ApplicationError(
+            "Set OPERATOR_ADDRESS before sending an email campaign: marketing email "
+            "must show the sender's postal address."
+        )
     with transaction.atomic():
         now = timezone.now()
         claimed = Campaign.objects.filter(pk=campaign.pk, queued_at__isnull=True).update(

@@ -91,6 +91,12 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(autouse=True)
+def _operator_address(settings) -> None:
+    """Email campaigns refuse to go out without the sender's postal address."""
+    settings.OPERATOR_ADDRESS = "1 Test Street, London"
+
+
+@pytest.fixture(autouse=True)
 def _empty_sms_outbox() -> Iterator[None]:
     sms.outbox.clear()
     yield
