@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, make_msgid
+from django.core.mail import EmailMultiAlternatives, mailers, make_msgid
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
@@ -69,13 +70,54 @@ def render_email(
     return RenderedEmail(subject=subject, text=text, html=html, headers=headers)
 
 
+class _MailerCache(threading.local):
+    """One open mailer connection per worker thread, reused from message to message.
+
+    Opening an SMTP session per message costs a round of greetings; a worker
+    keeps one open and rebuilds it when MAILERS changes or the session breaks.
+    """
+
+    key: str = ""
+    mailer: Any = None
+
+    def get(self) -> Any:
+        key = repr(settings.MAILERS.get("default"))
+        if self.mailer is None or key != self.key:
+            self.drop()
+            self.mailer = mailers.default
+            self.key = key
+        self.mailer.open()
+        return self.mailer
+
+    def drop(self) -> None:
+        if self.mailer is not None:
+            try:
+                self.mailer.close()
+            except Exception:  # a broken session may fail to close; it is dropped anyway
+                logger.debug("Closing a broken mailer connection failed", exc_info=True)
+        self.mailer = None
+
+
+_mailer_cache = _MailerCache()
+
+
+def _send_reusing_connection(email: EmailMultiAlternatives) -> None:
+    try:
+        _mailer_cache.get().send_messages([email])
+    except smtplib.SMTPServerDisconnected:
+        # The server closed the kept-open session (idle timeout) before taking
+        # the message: send it once on a fresh session.
+        _mailer_cache.drop()
+        _mailer_cache.get().send_messages([email])
+
+
 def send_email(
     *, message_id: int, recipient: str, subject: str, text: str, html: str, headers: dict
 ) -> str:
     """Hands one message to the default mailer; returns its Message-ID.
 
     SMTP 5xx answers and refused recipients are permanent; 4xx answers and
-    connection trouble are transient.
+    connection trouble are transient. After any error the session is dropped.
     """
     msgid = make_msgid(idstring=f"outbox-{message_id}")
     email = EmailMultiAlternatives(
@@ -88,13 +130,15 @@ def send_email(
     if html:
         email.attach_alternative(html, "text/html")
     try:
-        email.send()
+        _send_reusing_connection(email)
     except smtplib.SMTPRecipientsRefused as error:
+        _mailer_cache.drop()
         codes = [code for code, _ in error.recipients.values()]
         raise DeliveryError(
             f"Recipient refused: {error.recipients}", permanent=all(c >= 500 for c in codes)
         ) from error
     except smtplib.SMTPResponseException as error:
+        _mailer_cache.drop()
         # Authentication failures are the operator's configuration, not the
         # recipient's: retry so mail flows again once the settings are fixed.
         permanent = error.smtp_code >= 500 and not isinstance(
@@ -105,5 +149,6 @@ def send_email(
             f"SMTP {error.smtp_code} {detail}".strip(), permanent=permanent
         ) from error
     except (smtplib.SMTPException, OSError) as error:
+        _mailer_cache.drop()
         raise DeliveryError(f"{type(error).__name__}: {error}") from error
     return msgid

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -50,6 +51,10 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.channel == Channel.EMAIL and not self.subject.strip():
+            raise ValidationError({"subject": "An email campaign needs a subject."})
 
 
 class OutboxMessage(models.Model):
@@ -106,6 +111,8 @@ class OutboxMessage(models.Model):
             models.Index(fields=["user", "-created_at"], name="notif_outbox_user_created"),
             models.Index(fields=["channel", "kind"], name="notif_outbox_channel_kind"),
             models.Index(fields=["provider_id"], name="notif_outbox_provider_id"),
+            # The admin's outbox list, newest first.
+            models.Index(fields=["-created_at"], name="notif_outbox_created"),
         ]
         constraints = [
             models.CheckConstraint(

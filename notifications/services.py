@@ -60,7 +60,7 @@ def unsubscribe_url(*, user_id: int, purpose: str) -> str:
     return absolute_url(reverse("notifications:unsubscribe", args=[token]))
 
 
-def _email_row(
+def email_message_build(
     *,
     user: Any,
     kind: str,
@@ -68,6 +68,7 @@ def _email_row(
     category: str,
     campaign: Campaign | None = None,
 ) -> OutboxMessage:
+    """Renders an email for `user` into an unsaved outbox row (no consent check)."""
     link = ""
     if category == Category.MARKETING:
         link = unsubscribe_url(user_id=user.pk, purpose=Purpose.MARKETING_EMAIL)
@@ -86,7 +87,7 @@ def _email_row(
     )
 
 
-def _sms_row(
+def sms_message_build(
     *,
     user: Any,
     kind: str,
@@ -94,6 +95,7 @@ def _sms_row(
     category: str,
     campaign: Campaign | None = None,
 ) -> OutboxMessage:
+    """Renders a text message for `user` into an unsaved outbox row (no consent check)."""
     ctx = {**context, **emails.layout_context(user)}
     body = emails.render_text(f"notifications/sms/{kind}.txt", ctx).strip()
     if category == Category.MARKETING:
@@ -138,26 +140,44 @@ def notify(
             user=user, preferences=preferences, channel=channel, category=category
         ):
             continue
-        build = _email_row if channel == Channel.EMAIL else _sms_row
+        build = email_message_build if channel == Channel.EMAIL else sms_message_build
         rows.append(build(user=user, kind=kind, context=context, category=category))
     if not rows:
         return []
     with transaction.atomic():
         created = OutboxMessage.objects.bulk_create(rows)
-        for row in created:
-            transaction.on_commit(partial(dispatch, row.pk))
+        transaction.on_commit(partial(dispatch_many, [row.pk for row in created]))
     return created
 
 
-def dispatch(message_id: int, countdown: float | None = None) -> None:
-    """Hands a row to the broker. A broker outage is logged, not raised: the row
-    stays queued and the re-queue beat job hands it over again."""
+def dispatch(message_id: int, countdown: float | None = None) -> bool:
+    """Hands a row to the broker; returns whether the broker took it.
+
+    A broker outage is logged, not raised: the row stays queued and the
+    re-queue beat job hands it over again.
+    """
     from .tasks import send_message
 
     try:
         send_message.apply_async((message_id,), countdown=countdown)
     except Exception:  # the broker's errors vary by transport; none may lose the row
         logger.warning("Broker unavailable; outbox row %s waits for re-queue", message_id)
+        return False
+    return True
+
+
+def dispatch_many(message_ids: list[int]) -> int:
+    """Hands rows to the broker in order and stops at the first refusal.
+
+    Each refused publish costs the broker client's retries, so with the broker
+    down a campaign would otherwise block its caller once per row; the rest
+    wait, queued, for the re-queue beat job. Returns how many were handed over.
+    """
+    for handed, message_id in enumerate(message_ids):
+        if not dispatch(message_id):
+            logger.warning("%s more outbox rows wait for re-queue", len(message_ids) - handed - 1)
+            return handed
+    return len(message_ids)
 
 
 def message_deliver(*, message_id: int) -> str:
@@ -174,7 +194,9 @@ def message_deliver(*, message_id: int) -> str:
     ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     if not claimed:
         return ""
-    message = OutboxMessage.objects.select_related("user").get(pk=message_id)
+    message = OutboxMessage.objects.select_related("user").filter(pk=message_id).first()
+    if message is None:  # the customer was erased between the claim and now
+        return ""
     if message.category == Category.MARKETING and not channel_allowed(
         user=message.user,
         preferences=preferences_get(user=message.user),
@@ -246,7 +268,8 @@ def _fail_or_retry(message: OutboxMessage, error: DeliveryError) -> str:
 
 
 def outbox_requeue_stuck(*, batch_size: int = 1000) -> int:
-    """Hands queued rows that no worker claimed back to the broker; returns how many.
+    """Hands queued rows that no worker claimed back to the broker; returns how many
+    the broker took.
 
     Set-based: one query finds the rows, one marks them dispatched. A row that
     is still waiting in the broker may be sent twice to the broker, never twice
@@ -262,14 +285,14 @@ def outbox_requeue_stuck(*, batch_size: int = 1000) -> int:
         .order_by("dispatched_at")
         .values_list("pk", flat=True)[:batch_size]
     )
+    handed = 0
     if ids:
         OutboxMessage.objects.filter(pk__in=ids, status=Status.QUEUED).update(dispatched_at=now)
-        for message_id in ids:
-            dispatch(message_id)
+        handed = dispatch_many(ids)
     OutboxMessage.objects.filter(
         status=Status.SENDING, claimed_at__lte=now - SENDING_TIMEOUT
     ).update(status=Status.FAILED, failed_at=now, last_error=INTERRUPTED_ERROR)
-    return len(ids)
+    return handed
 
 
 @transaction.atomic
@@ -375,6 +398,13 @@ def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
     are written with bulk_create in the same transaction and dispatched when it
     commits; each is rendered for its customer (name, unsubscribe link).
     """
+    if campaign.channel == Channel.EMAIL and not settings.OPERATOR_ADDRESS.strip():
+        # Anti-spam laws (CAN-SPAM, and the ePrivacy rules' sender identification)
+        # want the sender's postal address in every marketing email.
+        raise ApplicationError(
+            "Set OPERATOR_ADDRESS before sending an email campaign: marketing email "
+            "must show the sender's postal address."
+        )
     with transaction.atomic():
         now = timezone.now()
         claimed = Campaign.objects.filter(pk=campaign.pk, queued_at__isnull=True).update(
@@ -382,7 +412,7 @@ def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
         )
         if not claimed:
             raise ApplicationError(f"The campaign “{campaign.name}” has already been queued.")
-        build = _email_row if campaign.channel == Channel.EMAIL else _sms_row
+        build = email_message_build if campaign.channel == Channel.EMAIL else sms_message_build
         rows = [
             build(
                 user=user,
@@ -395,8 +425,7 @@ def campaign_queue(*, campaign: Campaign, batch_size: int = 1000) -> int:
         ]
         created = OutboxMessage.objects.bulk_create(rows, batch_size=batch_size)
         Campaign.objects.filter(pk=campaign.pk).update(queued_count=len(created))
-        ids = [row.pk for row in created]
-        transaction.on_commit(lambda: [dispatch(message_id) for message_id in ids])
+        transaction.on_commit(partial(dispatch_many, [row.pk for row in created]))
     campaign.queued_at, campaign.queued_count = now, len(created)
     return len(created)
 

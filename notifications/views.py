@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -20,8 +22,12 @@ CONSENT_HISTORY_LIMIT = 20
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The address the request came from, as the web server saw it."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The customer's address, read as allauth reads it for sessions and rate limits
+    (so ALLAUTH_TRUSTED_PROXY_COUNT behind a proxy applies here too)."""
+    try:
+        return get_account_adapter(request).get_client_ip(request)
+    except PermissionDenied:
+        return None
 
 
 @login_required

@@ -37,6 +37,7 @@ class SmtpRecorder:
 
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    peers: list[tuple[str, int]] = field(default_factory=list)
     refuse_next: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -47,6 +48,7 @@ class SmtpRecorder:
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append(parsed)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
@@ -86,6 +88,12 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
         yield SmtpServer(host="127.0.0.1", port=port, recorder=recorder)
     finally:
         controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _operator_address(settings) -> None:
+    """Email campaigns refuse to go out without the sender's postal address."""
+    settings.OPERATOR_ADDRESS = "1 Test Street, London"
 
 
 @pytest.fixture(autouse=True)

@@ -140,3 +140,14 @@ def test_consent_records_are_read_only_in_the_admin(staff_client, alice):
     assert response.status_code == 403
     record.refresh_from_db()
     assert record.granted is True
+
+
+def test_an_email_campaign_without_a_subject_is_a_form_error(staff_client):
+    response = staff_client.post(
+        reverse("admin:notifications_campaign_add"),
+        {"name": "Nameless", "channel": "email", "subject": " ", "body": "Hi."},
+    )
+
+    assert response.status_code == 200
+    assert "An email campaign needs a subject." in response.content.decode()
+    assert not Campaign.objects.exists()

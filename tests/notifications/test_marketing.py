@@ -167,3 +167,16 @@ def test_an_sms_campaign_reaches_only_customers_who_agreed_to_sms_offers(alice, 
     assert row.recipient == str(alice.phone)
     assert row.body_text == "Offer inside.\nReply STOP to opt out."
     assert sms.outbox == []  # not dispatched before commit
+
+
+def test_an_email_campaign_needs_the_operators_postal_address(alice, settings):
+    settings.OPERATOR_ADDRESS = " "
+    consent(alice, marketing_email=True)
+    campaign = Campaign.objects.create(name="No address", subject="Hi", body="Hi.")
+
+    with pytest.raises(ApplicationError, match="OPERATOR_ADDRESS"):
+        campaign_queue(campaign=campaign)
+
+    campaign.refresh_from_db()
+    assert campaign.queued_at is None
+    assert not OutboxMessage.objects.exists()

@@ -185,3 +185,45 @@ def test_transactional_sms_needs_sms_alerts_switched_on(alice):
     [row] = notify(user=alice, kind="welcome", context={}, channels=("email", "sms"))[1:]
     assert row.channel == Channel.SMS
     assert row.recipient == "+442079460958"
+
+
+def test_a_worker_keeps_one_smtp_session_for_many_messages(alice, smtp_server):
+    rows = [notify(user=alice, kind="welcome", context={})[0] for _ in range(3)]
+
+    for row in rows:
+        assert message_deliver(message_id=row.pk) == Status.SENT
+
+    assert len(smtp_server.messages) == 3
+    assert len(set(smtp_server.recorder.peers)) == 1
+
+
+def test_a_session_the_server_closed_is_reopened_without_losing_the_message(alice, settings):
+    from aiosmtpd.controller import Controller
+
+    from tests.notifications.conftest import SmtpRecorder, free_port
+
+    port = free_port()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    first, second = SmtpRecorder(), SmtpRecorder()
+    [one] = notify(user=alice, kind="welcome", context={})
+    [two] = notify(user=alice, kind="welcome", context={})
+
+    server = Controller(first, hostname="127.0.0.1", port=port)
+    server.start()
+    assert message_deliver(message_id=one.pk) == Status.SENT
+    server.stop()  # drops the kept-open session, as an idle timeout would
+    server = Controller(second, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert message_deliver(message_id=two.pk) == Status.SENT
+    finally:
+        server.stop()
+
+    assert (len(first.messages), len(second.messages)) == (1, 1)
+    two.refresh_from_db()
+    assert (two.attempts, two.last_error) == (1, "")

@@ -99,3 +99,17 @@ def test_the_history_costs_the_same_queries_however_long_it_is(
         response = alice_client.get(URL)
     assert ConsentRecord.objects.filter(user=alice).count() == 15
     assert response.content.decode().count("<tr>") == 16  # header + 15 records
+
+
+def test_behind_a_trusted_proxy_the_customers_address_is_recorded(alice, client, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    client.force_login(alice)
+
+    client.post(
+        URL,
+        {"marketing_sms": "on"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.50",
+    )
+
+    assert ConsentRecord.objects.get(user=alice).ip_address == "203.0.113.50"

@@ -62,26 +62,40 @@ def test_running_it_twice_still_sends_once(alice):
     assert len(mail.outbox) == 1
 
 
-def test_it_uses_a_fixed_number_of_queries_for_any_number_of_rows(
-    alice, django_assert_num_queries, settings
-):
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # only count the job's own queries
+@pytest.fixture
+def unreachable_broker():
+    """Publishing fails (nothing listens on port 1), as during a broker outage."""
     from config.celery import app
 
-    app.conf.task_always_eager = False
-    try:
-        rows = [queue_message(user=alice, kind="welcome", context={})[0] for _ in range(5)]
-        for row in rows:
-            age(row, dispatched_at=REQUEUE_AFTER * 2)
-        # Publishing to an unreachable broker fails fast and is only logged.
-        app.conf.broker_url = "redis://127.0.0.1:1/0"
-        app._after_fork()
-        with django_assert_num_queries(3):  # select ids, mark dispatched, fail dead sends
-            assert outbox_requeue_stuck() == 5
-    finally:
-        app.conf.task_always_eager = True
-        app.conf.broker_url = settings.CELERY_BROKER_URL
-        app._after_fork()
+    app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0")
+    app._after_fork()
+    yield
+    app.conf.update(task_always_eager=True, broker_url=settings.CELERY_BROKER_URL)
+    app._after_fork()
+
+
+def test_it_uses_a_fixed_number_of_queries_for_any_number_of_rows(
+    alice, django_assert_num_queries, unreachable_broker
+):
+    rows = [queue_message(user=alice, kind="welcome", context={})[0] for _ in range(5)]
+    for row in rows:
+        age(row, dispatched_at=REQUEUE_AFTER * 2)
+
+    with django_assert_num_queries(3):  # select ids, mark dispatched, fail dead sends
+        assert outbox_requeue_stuck() == 0
+
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {Status.QUEUED}
+
+
+def test_with_the_broker_down_it_stops_at_the_first_refusal(alice, unreachable_broker, caplog):
+    from notifications.services import dispatch_many
+
+    rows = [queue_message(user=alice, kind="welcome", context={})[0] for _ in range(5)]
+
+    assert dispatch_many([row.pk for row in rows]) == 0
+
+    assert caplog.text.count("Broker unavailable") == 1
+    assert "4 more outbox rows wait for re-queue" in caplog.text
 
 
 def test_a_row_a_dead_worker_left_in_sending_fails_with_a_reason_instead_of_resending(alice):
