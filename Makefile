@@ -57,9 +57,16 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
+# Benchmarks run on PostgreSQL and Redis (the local servers unless DATABASE_URL/REDIS_URL
+# say otherwise), in a database of their own; figures go to docs/benchmarks.md by hand.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/onepanel_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/10
 bench: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py bench_billing
+	@export DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(BENCH_REDIS_URL)} DEBUG=true; \
+	$(BIN)/python manage.py ensure_database && \
+	$(BIN)/python manage.py migrate --noinput -v0 && \
+	$(BIN)/python manage.py bench_billing && \
+	$(BIN)/python manage.py bench_notifications --messages $${BENCH_MESSAGES:-5000}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

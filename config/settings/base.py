@@ -225,6 +225,9 @@ MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 USERSESSIONS_TRACK_ACTIVITY = True
+# How many reverse proxies sit in front of the app: allauth (and our consent records) then
+# take the client address from X-Forwarded-For instead of the proxy's.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 MFA_ENCRYPTION_KEYS = fernet_keys("MFA_ENCRYPTION_KEYS", SECRET_KEY)
 
 LANGUAGE_CODE = "en-us"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY, env, env_list, env_secret
+from .base import DEBUG, DEFAULT_SECRET_KEY, SECRET_KEY, SITE_URL, env, env_list, env_secret
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production: set DEBUG=false.")
@@ -33,6 +33,13 @@ if not env_list("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set: list the host names this site answers.")
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+if SECURE_SSL_REDIRECT and not SITE_URL.startswith("https://"):
+    # Emails (unsubscribe links) and Twilio's signatures use SITE_URL: it must be what
+    # customers and providers really reach.
+    raise ImproperlyConfigured(
+        f"SITE_URL must be the public https address (it is {SITE_URL!r}); "
+        "only a stack without TLS (SECURE_SSL_REDIRECT=false) may use http."
+    )
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

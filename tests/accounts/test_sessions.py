@@ -69,3 +69,18 @@ def test_the_sessions_page_query_count_does_not_grow_with_sessions(alice):
         _sign_in(LINUX_CHROME, f"198.51.100.{n}")
 
     assert _queries_for_sessions_page(browser) == with_two
+
+
+def test_behind_a_trusted_proxy_the_customers_address_is_recorded(alice, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    browser = Client(
+        HTTP_USER_AGENT=LINUX_CHROME,
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.50",
+    )
+
+    browser.post(
+        reverse("account_login"), {"login": alice.email, "password": "correct-horse-battery-staple"}
+    )
+
+    assert UserSession.objects.get(user=alice).ip == "203.0.113.50"

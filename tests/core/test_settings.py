@@ -63,6 +63,7 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DOCUMENT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
+        "SITE_URL": "https://billing.example.com",
     }
     env.update(overrides)
     return {key: value for key, value in env.items() if value is not None}
@@ -96,6 +97,7 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"MFA_ENCRYPTION_KEYS": ""}, "MFA_ENCRYPTION_KEYS is not set"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is not set"),
         ({"EMAIL_URL": ""}, "EMAIL_URL is not set"),
+        ({"SITE_URL": "http://billing.example.com"}, "SITE_URL must be the public https"),
     ],
 )
 def test_production_refuses_to_start_unsafely(overrides, message):
