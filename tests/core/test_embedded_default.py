@@ -7,11 +7,8 @@ catch anything PostgreSQL-only before a newcomer's first run does.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.commands import run_manage
 
 WALK = """
 from django.test import Client
@@ -32,18 +29,6 @@ print("walked")
 """
 
 
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_the_embedded_default_serves_the_main_pages_on_sqlite(tmp_path):
     env = {
         "PATH": os.environ["PATH"],
@@ -52,10 +37,10 @@ def test_the_embedded_default_serves_the_main_pages_on_sqlite(tmp_path):
         "ALLOWED_HOSTS": "testserver",
     }
     for command in (("migrate", "--noinput"), ("seed_demo",), ("seed_catalogue",)):
-        result = _manage(*command, env=env)
+        result = run_manage(*command, env=env)
         assert result.returncode == 0, result.stderr[-3000:]
 
-    result = _manage("shell", "--verbosity=0", "-c", WALK, env=env)
+    result = run_manage("shell", "--verbosity=0", "-c", WALK, env=env)
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("walked")

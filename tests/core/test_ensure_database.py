@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.commands import run_manage
+
 SCRATCH = "onepanel_ensure_database_test"
 
 
@@ -31,21 +29,13 @@ def scratch_url(settings):
         connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH}"')
 
 
-def _ensure(url: str) -> subprocess.CompletedProcess[str]:
+def _ensure(url: str):
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "config.settings.base",
         "DATABASE_URL": url,
     }
-    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-        [sys.executable, "manage.py", "ensure_database"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_manage("ensure_database", env=env, timeout=60)
 
 
 def test_it_creates_a_missing_database_once(settings, scratch_url):

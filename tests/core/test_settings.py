@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import mailers_from_url
+from tests.commands import run_manage
 
-ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "k3y-" + "x7Qp2Lm9Zr4Tv8Wn1Ys6Ub3Hc5Jd0Fg" * 2
 
 
@@ -69,20 +66,8 @@ def _production_env(**overrides: str) -> dict[str, str]:
     return {key: value for key, value in env.items() if value is not None}
 
 
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_check_deploy_is_clean_under_production_settings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env())
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env())
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
@@ -101,14 +86,14 @@ def test_check_deploy_is_clean_under_production_settings():
     ],
 )
 def test_production_refuses_to_start_unsafely(overrides, message):
-    result = _manage("check", env=_production_env(**overrides))
+    result = run_manage("check", env=_production_env(**overrides))
 
     assert result.returncode != 0
     assert message in result.stderr
 
 
 def test_demo_data_is_refused_under_production_settings():
-    result = _manage("seed_demo", env=_production_env())
+    result = run_manage("seed_demo", env=_production_env())
 
     assert result.returncode != 0
     assert "embedded default only" in result.stderr
@@ -118,7 +103,7 @@ def test_secrets_can_come_from_docker_secret_files(tmp_path):
     secret_file = tmp_path / "secret_key"
     secret_file.write_text(GOOD_SECRET + "\n")
 
-    result = _manage(
+    result = run_manage(
         "shell",
         "--verbosity=0",
         "-c",
@@ -138,7 +123,7 @@ def test_the_embedded_default_needs_no_environment(tmp_path):
         "s.CACHES['default']['BACKEND'], s.MAILERS['default']['BACKEND'])"
     )
 
-    result = _manage("shell", "--verbosity=0", "-c", code, env=env)
+    result = run_manage("shell", "--verbosity=0", "-c", code, env=env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -157,7 +142,7 @@ def test_with_database_and_redis_urls_it_runs_on_postgres_redis_and_workers():
         "s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL.split(':')[0])"
     )
 
-    result = _manage("shell", "--verbosity=0", "-c", code, env=env)
+    result = run_manage("shell", "--verbosity=0", "-c", code, env=env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
