@@ -16,7 +16,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def totp_now(secret: str, period: int = 30, digits: int = 6) -> str:
-    """RFC 6238 computed here, independently of allauth."""
+    """RFC 6238 computed here, independently of allauth.
+
+    Near the end of a 30-second step the code could expire before the form is
+    submitted, so wait for the next step then.
+    """
+    if time.time() % period > period - 4:
+        time.sleep(period - time.time() % period + 0.1)
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     counter = struct.pack(">Q", int(time.time()) // period)
     digest = hmac.new(key, counter, hashlib.sha1).digest()
