@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,12 +33,21 @@ LEDGER_ROWS = 50
 MAX_VERSION = 2**31 - 1  # the database column's ceiling
 
 
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+def _safe_next(request: HttpRequest, candidate: str | None) -> HttpResponseRedirect:
+    """A redirect to `candidate` when it is a path on this site, else to the cookie page.
+
+    Only a path is followed: a bare word given to redirect() is looked up as a URL name
+    (and an unknown one raised a 500).
+    """
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
-        return candidate
-    return reverse("privacy:cookies")
+        return HttpResponseRedirect(candidate)
+    return HttpResponseRedirect(reverse("privacy:cookies"))
 
 
 def _cookies_page(request: HttpRequest, form: ConsentForm, status: int = 200) -> HttpResponse:
@@ -82,7 +91,7 @@ def consent_save(request: HttpRequest) -> HttpResponse:
     )
     state = dataclasses.replace(previous, chosen=True, accepted=accepted, visitor_id=visitor_id)
     request.consent = state
-    response = redirect(_safe_next(request, form.cleaned_data["next"]))
+    response = _safe_next(request, form.cleaned_data["next"])
     consent.write(
         response, state=state, version=selectors.declaration_version(), at=consent.now_ms()
     )
@@ -199,7 +208,7 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
         )
     notice.refresh(request)
     messages.success(request, "Thank you: your acceptance is recorded.")
-    return redirect(_safe_next(request, request.POST.get("next")))
+    return _safe_next(request, request.POST.get("next"))
 
 
 @login_required

@@ -214,3 +214,21 @@ def test_pages_tell_shared_caches_they_vary_with_cookies(client):
     response = client.get(reverse("privacy:policy"))
 
     assert "Cookie" in response["Vary"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "next_url", ["dashboard", "privacy:index", "javascript:x", "//evil", "/\\evil"]
+)
+def test_a_next_that_is_not_a_path_here_leads_to_the_cookie_page(client, next_url):
+    response = choose(client, choice="reject_all", next=next_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("privacy:cookies")
+
+
+@pytest.mark.django_db
+def test_a_next_path_on_this_site_is_followed(client):
+    response = choose(client, choice="reject_all", next="/plans/?currency=EUR")
+
+    assert response["Location"] == "/plans/?currency=EUR"
