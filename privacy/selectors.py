@@ -69,9 +69,12 @@ def cookie_declaration() -> list[DeclaredGroup]:
 def _fingerprint(declaration: list[DeclaredGroup]) -> str:
     lines = []
     for group in declaration:
-        lines.append(f"group|{group.varname}|{group.required}")
+        # Purposes count: consent given for one purpose is not consent for another.
+        lines.append(f"group|{group.varname}|{group.required}|{group.name}|{group.description}")
         for c in group.cookies:
-            lines.append(f"cookie|{group.varname}|{c.name}|{c.domain}|{c.provider}|{c.lifetime}")
+            lines.append(
+                f"cookie|{group.varname}|{c.name}|{c.domain}|{c.provider}|{c.lifetime}|{c.purpose}"
+            )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 

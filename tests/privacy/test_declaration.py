@@ -59,3 +59,17 @@ def test_the_declaration_version_changes_when_a_cookie_is_added_or_its_lifetime_
     facts.save()
 
     assert len({before, added, declaration_version()}) == 3
+
+
+@pytest.mark.django_db
+def test_the_declaration_version_changes_when_a_purpose_changes():
+    before = declaration_version()
+    cookie = Cookie.objects.get(name="currency")
+    cookie.description = "Remembers your currency and shares it with partners."
+    cookie.save()
+    purpose_changed = declaration_version()
+    group = CookieGroup.objects.get(varname="performance")
+    group.description = "Measure page speed and the visitor's network provider."
+    group.save()
+
+    assert len({before, purpose_changed, declaration_version()}) == 3
