@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
-from core.consent import NO_CHOICE, ConsentState, has_consent
+from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentState, has_consent
 from privacy import consent
 from privacy.middleware import ConsentMiddleware
 from privacy.models import CookieConsentRecord, CookieFacts
@@ -232,3 +232,20 @@ def test_a_next_path_on_this_site_is_followed(client):
     response = choose(client, choice="reject_all", next="/plans/?currency=EUR")
 
     assert response["Location"] == "/plans/?currency=EUR"
+
+
+@pytest.mark.django_db
+def test_the_server_drops_a_cookie_nobody_declared_even_after_accept_all(caplog):
+    value = consent.encode(
+        visitor_id="d" * 32,
+        accepted=frozenset(OPTIONAL_GROUPS),
+        version=declaration_version(),
+        chosen_at=consent.now_ms(),
+    )
+    request = _request_with_cookie(value)
+
+    response = _through_middleware(request, set_cookies=["tracker", "currency"])
+
+    assert "tracker" not in response.cookies
+    assert response.cookies["currency"].value == "x"
+    assert "cookie 'tracker': it is not in the cookie declaration" in caplog.text
