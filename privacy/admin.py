@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime
 
 from cookie_consent.admin import CookieAdmin as PackageCookieAdmin
-from cookie_consent.models import Cookie
+from cookie_consent.admin import CookieGroupAdmin as PackageCookieGroupAdmin
+from cookie_consent.models import Cookie, CookieGroup
 from django.contrib import admin, messages
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -50,6 +51,22 @@ class CookieAdmin(PackageCookieAdmin):
     @admin.display(description="lifetime")
     def lifetime(self, obj: Cookie) -> str:
         return getattr(getattr(obj, "facts", None), "lifetime", "")
+
+
+admin.site.unregister(CookieGroup)
+
+
+@admin.register(CookieGroup)
+class CookieGroupAdmin(PackageCookieGroupAdmin):
+    """The package's group admin without its query per row (its version column reads the
+    newest cookie of each group)."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CookieGroup]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("cookie_set", queryset=Cookie.objects.order_by("-created")))
+        )
 
 
 @admin.register(LegalDocument)
