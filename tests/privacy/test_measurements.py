@@ -180,3 +180,14 @@ def test_a_path_that_is_no_page_of_ours_is_refused_and_never_stored(client):
 
     assert not PageTiming.objects.exists()
     assert PageVisit.objects.get().from_path == ""
+
+
+def test_the_google_tag_writes_host_only_cookies_the_server_can_expire():
+    # The server expires _ga/_ga_* without a Domain attribute (host-only); gtag's default
+    # cookie_domain "auto" would write them for the parent domain, out of that expiry's reach.
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("privacy/gtag.js"), encoding="utf-8") as script:
+        source = script.read()
+
+    assert 'cookie_domain: "none"' in source
