@@ -76,6 +76,8 @@ def cookies(request: HttpRequest) -> HttpResponse:
 @require_POST
 def consent_save(request: HttpRequest) -> HttpResponse:
     """Records Accept all, Reject all or a per-group choice, and remembers it in the browser."""
+    if _limit_reached(request, "choice", CHOICES_PER_MINUTE):
+        return HttpResponse("Too many cookie choices; try again in a minute.", status=429)
     form = ConsentForm(request.POST)
     if not form.is_valid():
         return _cookies_page(request, form, status=400)
@@ -165,6 +167,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest) -> HttpResponse:
     """One click: the group is off from this response on, here and in other browsers."""
+    if _limit_reached(request, "choice", CHOICES_PER_MINUTE):
+        return HttpResponse("Too many cookie choices; try again in a minute.", status=429)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose a cookie group to withdraw.", status=400)
@@ -236,16 +240,21 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 BEACONS_PER_MINUTE = 120
+CHOICES_PER_MINUTE = 20
 
 
 def beacon_limit_reached(request: HttpRequest) -> bool:
-    """A per-address ceiling so nobody can flood the measurement tables; the address is
+    return _limit_reached(request, "beacon", BEACONS_PER_MINUTE)
+
+
+def _limit_reached(request: HttpRequest, scope: str, per_minute: int) -> bool:
+    """A per-address ceiling so nobody can flood the privacy tables; the address is
     kept (hashed) in the cache for a minute only, never stored."""
     ip = client_ip(request) or "unknown"
-    key = "privacy:beacon:" + hashlib.sha256(ip.encode()).hexdigest()[:24]
+    key = f"privacy:{scope}:" + hashlib.sha256(ip.encode()).hexdigest()[:24]
     cache.add(key, 0, 60)
     try:
-        return cache.incr(key) > BEACONS_PER_MINUTE
+        return cache.incr(key) > per_minute
     except ValueError:  # expired between add and incr
         return False
 

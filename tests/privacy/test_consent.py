@@ -249,3 +249,24 @@ def test_the_server_drops_a_cookie_nobody_declared_even_after_accept_all(caplog)
     assert "tracker" not in response.cookies
     assert response.cookies["currency"].value == "x"
     assert "cookie 'tracker': it is not in the cookie declaration" in caplog.text
+
+
+@pytest.mark.django_db
+def test_one_address_cannot_flood_the_consent_ledger(client, monkeypatch):
+    monkeypatch.setattr("privacy.views.CHOICES_PER_MINUTE", 3)
+
+    statuses = [choose(client, choice="reject_all").status_code for _ in range(4)]
+
+    assert statuses == [302, 302, 302, 429]
+    assert CookieConsentRecord.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_withdrawals_share_the_ceiling_on_ledger_writes(alice_client, monkeypatch):
+    monkeypatch.setattr("privacy.views.CHOICES_PER_MINUTE", 2)
+    withdraw = reverse("privacy:withdraw")
+
+    statuses = [alice_client.post(withdraw, {"group": "all"}).status_code for _ in range(3)]
+
+    assert statuses == [302, 302, 429]
+    assert CookieConsentRecord.objects.count() == 2
