@@ -71,7 +71,7 @@ def read(request: HttpRequest) -> ConsentState:
         # A withdrawal made in another browser applies here too from the next request.
         withdrawn = withdrawals(user_id=user.pk)
         accepted = frozenset(g for g in accepted if withdrawn.get(g, 0) < data["t"])
-    return ConsentState(chosen=True, accepted=accepted, visitor_id=visitor_id)
+    return ConsentState(chosen=True, accepted=accepted, visitor_id=visitor_id, chosen_at=data["t"])
 
 
 def withdrawals(*, user_id: int) -> dict[str, int]:

@@ -91,12 +91,13 @@ def consent_save(request: HttpRequest) -> HttpResponse:
         accepted=accepted,
         ip=client_ip(request),
     )
-    state = dataclasses.replace(previous, chosen=True, accepted=accepted, visitor_id=visitor_id)
+    at = consent.now_ms()
+    state = dataclasses.replace(
+        previous, chosen=True, accepted=accepted, visitor_id=visitor_id, chosen_at=at
+    )
     request.consent = state
     response = _safe_next(request, form.cleaned_data["next"])
-    consent.write(
-        response, state=state, version=selectors.declaration_version(), at=consent.now_ms()
-    )
+    consent.write(response, state=state, version=selectors.declaration_version(), at=at)
     messages.success(request, "Your cookie choices are saved.")
     return response
 
@@ -181,12 +182,15 @@ def withdraw(request: HttpRequest) -> HttpResponse:
         groups=form.groups(),
         ip=client_ip(request),
     )
-    state = dataclasses.replace(previous, chosen=True, accepted=remaining, visitor_id=visitor_id)
+    # What is left of the consent keeps its age: withdrawing one group does not renew the
+    # others for another twelve months.
+    at = previous.chosen_at if previous.chosen else consent.now_ms()
+    state = dataclasses.replace(
+        previous, chosen=True, accepted=remaining, visitor_id=visitor_id, chosen_at=at
+    )
     request.consent = state
     response = redirect("privacy:index")
-    consent.write(
-        response, state=state, version=selectors.declaration_version(), at=consent.now_ms()
-    )
+    consent.write(response, state=state, version=selectors.declaration_version(), at=at)
     messages.success(request, "Your consent is withdrawn. It applies at once.")
     return response
 

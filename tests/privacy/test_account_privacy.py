@@ -183,3 +183,24 @@ def test_a_withdrawal_holds_in_other_browsers_even_when_the_cache_is_emptied(
     visit = {"kind": "visit", "path": "/", "from_path": "", "seconds": 1}
     assert phone.post(reverse("privacy:beacon"), visit).status_code == 204
     assert CookieConsentRecord.objects.filter(user=alice).first().withdrawn == "performance"
+
+
+@pytest.mark.django_db
+def test_withdrawing_one_group_does_not_renew_the_age_of_the_others(alice_client):
+    from django.core import signing
+
+    from privacy import consent
+    from privacy.selectors import declaration_version
+
+    eleven_months_ago = consent.now_ms() - 335 * 24 * 60 * 60 * 1000
+    alice_client.cookies["consent"] = consent.encode(
+        visitor_id="e" * 32,
+        accepted=frozenset({"functional", "performance"}),
+        version=declaration_version(),
+        chosen_at=eleven_months_ago,
+    )
+
+    response = alice_client.post(reverse("privacy:withdraw"), {"group": "performance"})
+
+    kept = signing.loads(response.cookies["consent"].value, salt=consent.SALT)
+    assert (kept["g"], kept["t"]) == ("functional", eleven_months_ago)
