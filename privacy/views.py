@@ -244,6 +244,7 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 BEACONS_PER_MINUTE = 120
+MAX_BEACON_BYTES = 4096
 CHOICES_PER_MINUTE = 20
 
 
@@ -267,6 +268,15 @@ def _limit_reached(request: HttpRequest, scope: str, per_minute: int) -> bool:
 @require_POST
 def beacon(request: HttpRequest) -> HttpResponse:
     """First-party measurements, stored only with the matching consent."""
+    # A measurement is a few hundred bytes. Refuse more before Django parses the body: this
+    # view needs no CSRF token and no account, and file parts of a multipart body would
+    # otherwise be spooled to disk whatever DATA_UPLOAD_MAX_MEMORY_SIZE says.
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = MAX_BEACON_BYTES + 1
+    if length > MAX_BEACON_BYTES:
+        return HttpResponse("A measurement is at most 4 KB.", status=413)
     if beacon_limit_reached(request):
         return HttpResponse("Too many measurements; try again in a minute.", status=429)
     state = consent_state(request)

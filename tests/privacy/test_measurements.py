@@ -191,3 +191,17 @@ def test_the_google_tag_writes_host_only_cookies_the_server_can_expire():
         source = script.read()
 
     assert 'cookie_domain: "none"' in source
+
+
+@pytest.mark.django_db
+def test_a_large_body_is_refused_before_it_is_read(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    choose(client, choice="accept_all")
+    upload = SimpleUploadedFile("big.bin", b"x" * 3_000_000)
+
+    response = beacon(client, TIMING | {"file": upload})
+
+    assert response.status_code == 413
+    assert "at most 4 KB" in response.content.decode()
+    assert not PageTiming.objects.exists()
