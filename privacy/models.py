@@ -130,6 +130,10 @@ class CookieConsentRecord(models.Model):
         return f"{self.get_action_display()} ({self.visitor_id})"
 
     @property
+    def withdrawn_groups(self) -> list[str]:
+        return self.withdrawn.split(",") if self.withdrawn else []
+
+    @property
     def answers(self) -> dict[str, bool]:
         return {
             "functional": self.functional,

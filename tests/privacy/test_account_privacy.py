@@ -204,3 +204,13 @@ def test_withdrawing_one_group_does_not_renew_the_age_of_the_others(alice_client
 
     kept = signing.loads(response.cookies["consent"].value, salt=consent.SALT)
     assert (kept["g"], kept["t"]) == ("functional", eleven_months_ago)
+
+
+@pytest.mark.django_db
+def test_the_ledger_says_which_groups_a_withdrawal_withdrew(alice_client):
+    choose(alice_client, choice="accept_all")
+    alice_client.post(reverse("privacy:withdraw"), {"group": "advertising"})
+
+    html = alice_client.get(reverse("privacy:index")).content.decode()
+
+    assert "Withdrew consent (advertising)" in html
