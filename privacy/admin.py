@@ -122,8 +122,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ProofAdmin(ReadOnlyAdmin):
+    """Consent and acceptance records are the proof GDPR art. 7(1) asks for: staff read
+    them, nobody deletes them here (erasure goes through personal_data)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(CookieConsentRecord)
-class CookieConsentRecordAdmin(ReadOnlyAdmin):
+class CookieConsentRecordAdmin(ProofAdmin):
     list_display = (
         "created_at",
         "action",
@@ -143,7 +151,7 @@ class CookieConsentRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DocumentAcceptance)
-class DocumentAcceptanceAdmin(ReadOnlyAdmin):
+class DocumentAcceptanceAdmin(ProofAdmin):
     list_display = ("accepted_at", "user", "document", "source", "ip")
     list_filter = ("source", "document")
     search_fields = ("user__email",)

@@ -164,3 +164,21 @@ def test_every_privacy_changelist_makes_the_same_queries_for_few_rows_or_many(
     _add_rows(model, 4)
 
     assert queries() == few
+
+
+@pytest.mark.django_db
+def test_not_even_a_superuser_deletes_consent_or_acceptance_records_in_admin(client, charlie):
+    from privacy.models import CookieConsentRecord, DocumentAcceptance, LegalDocument
+
+    client.post(reverse("privacy:consent"), {"choice": "accept_all"})
+    record = CookieConsentRecord.objects.get()
+    policy = LegalDocument.objects.get(kind="privacy", version=1)
+    acceptance = DocumentAcceptance.objects.create(user=charlie, document=policy, source="signup")
+    client.force_login(charlie)
+
+    for name, pk in (
+        ("admin:privacy_cookieconsentrecord_delete", record.pk),
+        ("admin:privacy_documentacceptance_delete", acceptance.pk),
+    ):
+        assert client.post(reverse(name, args=[pk]), {"post": "yes"}).status_code == 403
+    assert CookieConsentRecord.objects.exists() and DocumentAcceptance.objects.exists()
