@@ -270,3 +270,13 @@ def test_withdrawals_share_the_ceiling_on_ledger_writes(alice_client, monkeypatc
 
     assert statuses == [302, 302, 429]
     assert CookieConsentRecord.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_malformed_choice_says_what_could_not_be_read(client):
+    response = choose(client, choice="reject_all", next="/" + "x" * 2500)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Your choice could not be read" in html and "at most 2000 characters" in html
+    assert not CookieConsentRecord.objects.exists()
