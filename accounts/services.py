@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.usersessions.models import UserSession
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.utils import timezone
 
 from .models import User
 
@@ -29,3 +32,14 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
         setattr(user, name, value if value is not None else "")
     user.save(update_fields=sorted(data))
     return user
+
+
+def user_sessions_purge_ended() -> int:
+    """Deletes allauth's session rows (IP and browser) whose Django session has ended.
+
+    allauth drops them only when the customer opens the sessions page; without this an
+    ended session's technical data would stay for good. Returns how many were deleted.
+    """
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    deleted, _ = UserSession.objects.exclude(session_key__in=live).delete()
+    return deleted

@@ -37,6 +37,8 @@ class ConsentState:
     chosen: bool = False
     accepted: frozenset[str] = field(default_factory=frozenset)
     visitor_id: str = ""
+    # When the visitor chose (ms since the epoch); 0 without a choice.
+    chosen_at: int = 0
 
     def allows(self, group: str) -> bool:
         if group not in GROUPS:

@@ -31,12 +31,21 @@ class MenuItem:
 
 
 def client_area_menu(path: str) -> list[MenuItem]:
-    items = []
+    """The menu, with at most one entry current: the one whose URL or prefix matches the
+    path the longest (/account/privacy/ is Privacy, not Account as well)."""
+    entries = []
     for label, name, prefixes in CLIENT_AREA_MENU:
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        current = any(path.startswith(prefix) for prefix in (url, *prefixes))
+        match = max((len(p) for p in (url, *prefixes) if path.startswith(p)), default=0)
+        entries.append((label, url, match))
+    best = max((match for _, _, match in entries), default=0)
+    current_seen = False
+    items = []
+    for label, url, match in entries:
+        current = bool(best) and match == best and not current_seen
+        current_seen = current_seen or current
         items.append(MenuItem(label=label, url=url, current=current))
     return items

@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime
 
 from cookie_consent.admin import CookieAdmin as PackageCookieAdmin
-from cookie_consent.models import Cookie
+from cookie_consent.admin import CookieGroupAdmin as PackageCookieGroupAdmin
+from cookie_consent.models import Cookie, CookieGroup
 from django.contrib import admin, messages
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -50,6 +51,22 @@ class CookieAdmin(PackageCookieAdmin):
     @admin.display(description="lifetime")
     def lifetime(self, obj: Cookie) -> str:
         return getattr(getattr(obj, "facts", None), "lifetime", "")
+
+
+admin.site.unregister(CookieGroup)
+
+
+@admin.register(CookieGroup)
+class CookieGroupAdmin(PackageCookieGroupAdmin):
+    """The package's group admin without its query per row (its version column reads the
+    newest cookie of each group)."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CookieGroup]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("cookie_set", queryset=Cookie.objects.order_by("-created")))
+        )
 
 
 @admin.register(LegalDocument)
@@ -105,8 +122,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ProofAdmin(ReadOnlyAdmin):
+    """Consent and acceptance records are the proof GDPR art. 7(1) asks for: staff read
+    them, nobody deletes them here (erasure goes through personal_data)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(CookieConsentRecord)
-class CookieConsentRecordAdmin(ReadOnlyAdmin):
+class CookieConsentRecordAdmin(ProofAdmin):
     list_display = (
         "created_at",
         "action",
@@ -126,7 +151,7 @@ class CookieConsentRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DocumentAcceptance)
-class DocumentAcceptanceAdmin(ReadOnlyAdmin):
+class DocumentAcceptanceAdmin(ProofAdmin):
     list_display = ("accepted_at", "user", "document", "source", "ip")
     list_filter = ("source", "document")
     search_fields = ("user__email",)

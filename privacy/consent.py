@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentState
 
+from .models import CookieConsentRecord
 from .selectors import CACHE_SECONDS, cookie_declaration, declaration_version
 
 SALT = "privacy.consent"
@@ -68,17 +69,38 @@ def read(request: HttpRequest) -> ConsentState:
     user = getattr(request, "user", None)
     if accepted and user is not None and user.is_authenticated:
         # A withdrawal made in another browser applies here too from the next request.
-        withdrawn = cache.get(WITHDRAWAL_KEY.format(user_id=user.pk)) or {}
+        withdrawn = withdrawals(user_id=user.pk)
         accepted = frozenset(g for g in accepted if withdrawn.get(g, 0) < data["t"])
-    return ConsentState(chosen=True, accepted=accepted, visitor_id=visitor_id)
+    return ConsentState(chosen=True, accepted=accepted, visitor_id=visitor_id, chosen_at=data["t"])
 
 
-def remember_withdrawal(*, user_id: int, groups: frozenset[str], at: int) -> None:
-    """Notes when each group was withdrawn, for the customer's other browsers."""
+def withdrawals(*, user_id: int) -> dict[str, int]:
+    """When the customer last withdrew each group (ms), from the ledger; cached.
+
+    The ledger, not the cache, is the record: an emptied or evicted cache must never
+    bring a withdrawn consent back.
+    """
     key = WITHDRAWAL_KEY.format(user_id=user_id)
-    withdrawn = cache.get(key) or {}
-    withdrawn.update({group: at for group in groups})
-    cache.set(key, withdrawn, max_age_seconds())
+    withdrawn = cache.get(key)
+    if withdrawn is None:
+        withdrawn = {}
+        rows = (
+            CookieConsentRecord.objects.filter(
+                user_id=user_id, action=CookieConsentRecord.Action.WITHDRAW
+            )
+            .exclude(withdrawn="")
+            .values_list("withdrawn", "created_at")
+        )
+        for groups, created_at in rows:
+            at = int(created_at.timestamp() * 1000)
+            for group in groups.split(","):
+                withdrawn[group] = max(withdrawn.get(group, 0), at)
+        cache.set(key, withdrawn, max_age_seconds())
+    return withdrawn
+
+
+def forget_withdrawals(*, user_id: int) -> None:
+    cache.delete(WITHDRAWAL_KEY.format(user_id=user_id))
 
 
 def write(response: HttpResponseBase, *, state: ConsentState, version: str, at: int) -> None:

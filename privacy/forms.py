@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
+from django.urls import Resolver404, resolve
 
 from core.consent import OPTIONAL_GROUPS
 
@@ -61,6 +64,42 @@ class AcknowledgeForm(forms.Form):
         return ids
 
 
+_CAPTURE = re.compile(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
+_REGEX = re.compile(r"[()\[\]*+?\\|{}]")
+
+
+def anonymous_path(path: str) -> str | None:
+    """The page's URL pattern, e.g. /billing/invoices/<pk>/, or None for no page of ours.
+
+    A browser's path can carry secrets and identifiers (password-reset and email
+    confirmation keys, invoice numbers): what is stored names the page, never the values.
+    """
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    route = _CAPTURE.sub(lambda m: f"<{m.group(1)}>", match.route)
+    route = re.sub(r"<\w+:(\w+)>", r"<\1>", route).replace("^", "").replace("$", "")
+    if _REGEX.search(route):  # an unnamed group or other pattern syntax: name the view
+        return f"/<{match.view_name}>"
+    return "/" + route
+
+
+def _page_path(value: str, *, required: bool) -> str:
+    if not value:
+        if required:
+            raise forms.ValidationError("A path is required.")
+        return ""
+    if not value.startswith("/"):
+        raise forms.ValidationError("A path starts with /.")
+    page = anonymous_path(value)
+    if page is None:
+        if required:
+            raise forms.ValidationError("No such page.")
+        return ""
+    return page[:200]
+
+
 class TimingBeaconForm(forms.Form):
     path = forms.CharField(max_length=200)
     ttfb = forms.IntegerField(min_value=0, max_value=600_000)
@@ -68,10 +107,7 @@ class TimingBeaconForm(forms.Form):
     load = forms.IntegerField(min_value=0, max_value=600_000)
 
     def clean_path(self) -> str:
-        path = self.cleaned_data["path"]
-        if not path.startswith("/"):
-            raise forms.ValidationError("A path starts with /.")
-        return path
+        return _page_path(self.cleaned_data["path"], required=True)
 
 
 class VisitBeaconForm(forms.Form):
@@ -80,13 +116,7 @@ class VisitBeaconForm(forms.Form):
     seconds = forms.IntegerField(min_value=0, max_value=86_400, required=False)
 
     def clean_path(self) -> str:
-        path = self.cleaned_data["path"]
-        if not path.startswith("/"):
-            raise forms.ValidationError("A path starts with /.")
-        return path
+        return _page_path(self.cleaned_data["path"], required=True)
 
     def clean_from_path(self) -> str:
-        path = self.cleaned_data["from_path"]
-        if path and not path.startswith("/"):
-            raise forms.ValidationError("A path starts with /.")
-        return path
+        return _page_path(self.cleaned_data["from_path"], required=False)

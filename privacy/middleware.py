@@ -2,13 +2,15 @@
 
 On the way in, the consent cookie becomes `request.consent` (read by
 core.consent.has_consent). On the way out, a cookie of a group the visitor has
-not accepted is dropped from the response, one the browser still holds is
-expired, and the Google tag's origins enter the Content-Security-Policy only
-when the advertising group is accepted and a tag id is configured.
+not accepted, or of no declared group at all, is dropped from the response, one
+the browser still holds is expired, and the Google tag's origins enter the
+Content-Security-Policy only when the advertising group is accepted and a tag id
+is configured.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -19,6 +21,8 @@ from django.utils.csp import CSP
 from core.consent import ADVERTISING, NECESSARY, consent_state
 
 from . import consent
+
+logger = logging.getLogger(__name__)
 
 GOOGLE_TAG_CSP = {
     "script-src": ["https://*.googletagmanager.com"],
@@ -63,7 +67,11 @@ class ConsentMiddleware:
             if response.cookies[name]["max-age"] == 0:
                 continue  # an expiry, not a new cookie
             group = consent.group_of(name)
-            if group and group != NECESSARY and not state.allows(group):
+            if group is None:
+                # Fail closed: a cookie nobody declared has no group a visitor could refuse.
+                logger.warning("Dropped the cookie %r: it is not in the cookie declaration.", name)
+                del response.cookies[name]
+            elif group != NECESSARY and not state.allows(group):
                 del response.cookies[name]
         for name in request.COOKIES:
             if name in necessary or name in response.cookies:

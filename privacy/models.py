@@ -113,6 +113,9 @@ class CookieConsentRecord(models.Model):
     performance = models.BooleanField()
     advertising = models.BooleanField()
     declaration_version = models.CharField(max_length=16)
+    # On a withdrawal, the groups it withdrew (comma-separated): other browsers of the
+    # customer drop them; the shared cache only speeds this up.
+    withdrawn = models.CharField(max_length=50, blank=True, default="")
     policy = models.ForeignKey(
         LegalDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -125,6 +128,10 @@ class CookieConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.visitor_id})"
+
+    @property
+    def withdrawn_groups(self) -> list[str]:
+        return self.withdrawn.split(",") if self.withdrawn else []
 
     @property
     def answers(self) -> dict[str, bool]:

@@ -17,6 +17,7 @@ def export(user: User) -> dict:
                 "functional": r.functional,
                 "performance": r.performance,
                 "advertising": r.advertising,
+                "withdrawn": r.withdrawn_groups,
                 "declaration_version": r.declaration_version,
                 "privacy_policy_version": r.policy.version if r.policy else None,
                 "ip": r.ip,

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from cookie_consent.models import Cookie, CookieGroup
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
@@ -38,15 +39,26 @@ class DeclaredGroup:
     cookies: tuple[DeclaredCookie, ...]
 
 
+def _configured_names() -> dict[str, str]:
+    """Django's default cookie names as this deployment really sets them (production uses
+    __Host-sessionid and __Host-csrftoken): the declaration names what the browser holds."""
+    return {
+        "sessionid": settings.SESSION_COOKIE_NAME,
+        "csrftoken": settings.CSRF_COOKIE_NAME,
+        "consent": settings.PRIVACY_CONSENT_COOKIE,
+    }
+
+
 def cookie_declaration() -> list[DeclaredGroup]:
     """The cookie groups in order, each with its cookies (two queries)."""
     groups = CookieGroup.objects.order_by("ordering", "varname")
     cookies: dict[int, list[DeclaredCookie]] = {}
+    names = _configured_names()
     for cookie in Cookie.objects.select_related("facts").order_by("name", "domain"):
         facts = getattr(cookie, "facts", None)
         cookies.setdefault(cookie.cookiegroup_id, []).append(
             DeclaredCookie(
-                name=cookie.name,
+                name=names.get(cookie.name, cookie.name) if not cookie.domain else cookie.name,
                 domain=cookie.domain,
                 purpose=cookie.description,
                 provider=facts.provider if facts else "",
@@ -69,9 +81,12 @@ def cookie_declaration() -> list[DeclaredGroup]:
 def _fingerprint(declaration: list[DeclaredGroup]) -> str:
     lines = []
     for group in declaration:
-        lines.append(f"group|{group.varname}|{group.required}")
+        # Purposes count: consent given for one purpose is not consent for another.
+        lines.append(f"group|{group.varname}|{group.required}|{group.name}|{group.description}")
         for c in group.cookies:
-            lines.append(f"cookie|{group.varname}|{c.name}|{c.domain}|{c.provider}|{c.lifetime}")
+            lines.append(
+                f"cookie|{group.varname}|{c.name}|{c.domain}|{c.provider}|{c.lifetime}|{c.purpose}"
+            )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
 
 

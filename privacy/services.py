@@ -18,7 +18,7 @@ from core.consent import OPTIONAL_GROUPS
 from core.exceptions import ApplicationError
 from notifications.services import notify
 
-from .consent import remember_withdrawal
+from .consent import forget_withdrawals
 from .models import (
     CookieConsentRecord,
     DocumentAcceptance,
@@ -38,6 +38,7 @@ def consent_record(
     action: str,
     accepted: frozenset[str],
     ip: str | None,
+    withdrawn: frozenset[str] = frozenset(),
 ) -> CookieConsentRecord:
     """Appends one choice to the ledger with the declaration and policy versions shown.
 
@@ -56,6 +57,7 @@ def consent_record(
         performance="performance" in accepted,
         advertising="advertising" in accepted,
         declaration_version=declaration_version(),
+        withdrawn=",".join(g for g in OPTIONAL_GROUPS if g in withdrawn),
         policy=current_documents().privacy,
         ip=ip,
     )
@@ -67,8 +69,9 @@ def consent_withdraw(
 ) -> tuple[CookieConsentRecord, frozenset[str]]:
     """Withdraws `groups` from the customer's consent, at once and on every browser.
 
-    Records the remaining answers in the ledger; other browsers signed in to the account
-    read the withdrawal from the shared cache on their next request.
+    Records the remaining answers and the withdrawn groups in the ledger; other browsers
+    signed in to the account read the withdrawal (cached from the ledger) on their next
+    request.
     """
     remaining = accepted - groups
     record = consent_record(
@@ -77,9 +80,9 @@ def consent_withdraw(
         action=CookieConsentRecord.Action.WITHDRAW,
         accepted=remaining,
         ip=ip,
+        withdrawn=groups,
     )
-    at = int(record.created_at.timestamp() * 1000)
-    transaction.on_commit(lambda: remember_withdrawal(user_id=user.pk, groups=groups, at=at))
+    transaction.on_commit(lambda: forget_withdrawals(user_id=user.pk))
     return record, remaining
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,12 +33,21 @@ LEDGER_ROWS = 50
 MAX_VERSION = 2**31 - 1  # the database column's ceiling
 
 
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+def _safe_next(request: HttpRequest, candidate: str | None) -> HttpResponseRedirect:
+    """A redirect to `candidate` when it is a path on this site, else to the cookie page.
+
+    Only a path is followed: a bare word given to redirect() is looked up as a URL name
+    (and an unknown one raised a 500).
+    """
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
-        return candidate
-    return reverse("privacy:cookies")
+        return HttpResponseRedirect(candidate)
+    return HttpResponseRedirect(reverse("privacy:cookies"))
 
 
 def _cookies_page(request: HttpRequest, form: ConsentForm, status: int = 200) -> HttpResponse:
@@ -67,6 +76,8 @@ def cookies(request: HttpRequest) -> HttpResponse:
 @require_POST
 def consent_save(request: HttpRequest) -> HttpResponse:
     """Records Accept all, Reject all or a per-group choice, and remembers it in the browser."""
+    if _limit_reached(request, "choice", CHOICES_PER_MINUTE):
+        return HttpResponse("Too many cookie choices; try again in a minute.", status=429)
     form = ConsentForm(request.POST)
     if not form.is_valid():
         return _cookies_page(request, form, status=400)
@@ -80,12 +91,13 @@ def consent_save(request: HttpRequest) -> HttpResponse:
         accepted=accepted,
         ip=client_ip(request),
     )
-    state = dataclasses.replace(previous, chosen=True, accepted=accepted, visitor_id=visitor_id)
-    request.consent = state
-    response = redirect(_safe_next(request, form.cleaned_data["next"]))
-    consent.write(
-        response, state=state, version=selectors.declaration_version(), at=consent.now_ms()
+    at = consent.now_ms()
+    state = dataclasses.replace(
+        previous, chosen=True, accepted=accepted, visitor_id=visitor_id, chosen_at=at
     )
+    request.consent = state
+    response = _safe_next(request, form.cleaned_data["next"])
+    consent.write(response, state=state, version=selectors.declaration_version(), at=at)
     messages.success(request, "Your cookie choices are saved.")
     return response
 
@@ -156,6 +168,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest) -> HttpResponse:
     """One click: the group is off from this response on, here and in other browsers."""
+    if _limit_reached(request, "choice", CHOICES_PER_MINUTE):
+        return HttpResponse("Too many cookie choices; try again in a minute.", status=429)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose a cookie group to withdraw.", status=400)
@@ -168,12 +182,15 @@ def withdraw(request: HttpRequest) -> HttpResponse:
         groups=form.groups(),
         ip=client_ip(request),
     )
-    state = dataclasses.replace(previous, chosen=True, accepted=remaining, visitor_id=visitor_id)
+    # What is left of the consent keeps its age: withdrawing one group does not renew the
+    # others for another twelve months.
+    at = previous.chosen_at if previous.chosen else consent.now_ms()
+    state = dataclasses.replace(
+        previous, chosen=True, accepted=remaining, visitor_id=visitor_id, chosen_at=at
+    )
     request.consent = state
     response = redirect("privacy:index")
-    consent.write(
-        response, state=state, version=selectors.declaration_version(), at=consent.now_ms()
-    )
+    consent.write(response, state=state, version=selectors.declaration_version(), at=at)
     messages.success(request, "Your consent is withdrawn. It applies at once.")
     return response
 
@@ -199,7 +216,7 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
         )
     notice.refresh(request)
     messages.success(request, "Thank you: your acceptance is recorded.")
-    return redirect(_safe_next(request, request.POST.get("next")))
+    return _safe_next(request, request.POST.get("next"))
 
 
 @login_required
@@ -227,16 +244,22 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 BEACONS_PER_MINUTE = 120
+MAX_BEACON_BYTES = 4096
+CHOICES_PER_MINUTE = 60  # generous: an office behind one NAT address chooses too
 
 
 def beacon_limit_reached(request: HttpRequest) -> bool:
-    """A per-address ceiling so nobody can flood the measurement tables; the address is
+    return _limit_reached(request, "beacon", BEACONS_PER_MINUTE)
+
+
+def _limit_reached(request: HttpRequest, scope: str, per_minute: int) -> bool:
+    """A per-address ceiling so nobody can flood the privacy tables; the address is
     kept (hashed) in the cache for a minute only, never stored."""
     ip = client_ip(request) or "unknown"
-    key = "privacy:beacon:" + hashlib.sha256(ip.encode()).hexdigest()[:24]
+    key = f"privacy:{scope}:" + hashlib.sha256(ip.encode()).hexdigest()[:24]
     cache.add(key, 0, 60)
     try:
-        return cache.incr(key) > BEACONS_PER_MINUTE
+        return cache.incr(key) > per_minute
     except ValueError:  # expired between add and incr
         return False
 
@@ -245,6 +268,15 @@ def beacon_limit_reached(request: HttpRequest) -> bool:
 @require_POST
 def beacon(request: HttpRequest) -> HttpResponse:
     """First-party measurements, stored only with the matching consent."""
+    # A measurement is a few hundred bytes. Refuse more before Django parses the body: this
+    # view needs no CSRF token and no account, and file parts of a multipart body would
+    # otherwise be spooled to disk whatever DATA_UPLOAD_MAX_MEMORY_SIZE says.
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = MAX_BEACON_BYTES + 1
+    if length > MAX_BEACON_BYTES:
+        return HttpResponse("A measurement is at most 4 KB.", status=413)
     if beacon_limit_reached(request):
         return HttpResponse("Too many measurements; try again in a minute.", status=429)
     state = consent_state(request)

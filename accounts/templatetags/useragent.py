@@ -10,6 +10,7 @@ from ua_parser import parse
 
 register = template.Library()
 
+MAX_USER_AGENT = 1000
 MOBILE_OS = {"Android", "iOS", "iPadOS", "Windows Phone", "KaiOS"}
 
 
@@ -26,7 +27,9 @@ def _version(major: str | None, minor: str | None) -> str:
 
 @lru_cache(maxsize=512)
 def describe(user_agent: str) -> Client:
-    result = parse(user_agent or "")
+    # A real User-Agent is a few hundred characters; a forged one of kilobytes should not
+    # run the parser's hundreds of regular expressions over all of it.
+    result = parse((user_agent or "")[:MAX_USER_AGENT])
     browser = "Unknown browser"
     if result.user_agent and result.user_agent.family != "Other":
         browser = f"{result.user_agent.family} {result.user_agent.major or ''}".strip()

@@ -344,6 +344,13 @@ PRIVACY_CONSENT_COOKIE = "consent"
 PRIVACY_CONSENT_MAX_AGE_DAYS = env.int("PRIVACY_CONSENT_MAX_AGE_DAYS", default=365)
 # Per-session technical data (browser, system, device, IP, connection) is kept this long.
 PRIVACY_TECHNICAL_DATA_DAYS = env.int("PRIVACY_TECHNICAL_DATA_DAYS", default=90)
+if not 1 <= PRIVACY_CONSENT_MAX_AGE_DAYS <= 365:
+    raise ImproperlyConfigured(
+        "PRIVACY_CONSENT_MAX_AGE_DAYS must be between 1 and 365: the policy promises to ask "
+        "again after 12 months at most."
+    )
+if PRIVACY_TECHNICAL_DATA_DAYS < 1:
+    raise ImproperlyConfigured("PRIVACY_TECHNICAL_DATA_DAYS must be 1 or more.")
 # Google tag (advertising group): nothing loads without an id, nor without consent.
 GOOGLE_TAG_ID = env.str("GOOGLE_TAG_ID", default="")
 CELERY_BEAT_SCHEDULE["privacy-prune-technical-data"] = {

@@ -5,5 +5,7 @@
   window.dataLayer = window.dataLayer || [];
   function gtag() { window.dataLayer.push(arguments); }
   gtag("js", new Date());
-  gtag("config", tagId, { anonymize_ip: true });
+  // Host-only cookies ("none", not the default "auto", which writes them for the parent
+  // domain): the server can then expire _ga and _ga_* when consent is refused or withdrawn.
+  gtag("config", tagId, { anonymize_ip: true, cookie_domain: "none" });
 }());

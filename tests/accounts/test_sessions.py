@@ -84,3 +84,31 @@ def test_behind_a_trusted_proxy_the_customers_address_is_recorded(alice, setting
     )
 
     assert UserSession.objects.get(user=alice).ip == "203.0.113.50"
+
+
+def test_the_nightly_cleanup_drops_the_ip_and_browser_of_ended_sessions(alice):
+    from accounts.tasks import clear_expired_sessions
+
+    phone = _sign_in(IPHONE, "203.0.113.7")
+    laptop = _sign_in(LINUX_CHROME, "198.51.100.20")
+    laptop.post(reverse("account_logout"))  # allauth keeps its row until the page is opened
+    assert UserSession.objects.filter(ip="198.51.100.20").exists()
+
+    clear_expired_sessions.delay()
+
+    assert list(UserSession.objects.values_list("ip", flat=True)) == ["203.0.113.7"]
+    assert phone.get(reverse("core:dashboard")).status_code == 200
+
+
+def test_only_the_first_thousand_characters_of_a_user_agent_are_parsed(monkeypatch):
+    from accounts.templatetags import useragent
+
+    seen = []
+    real_parse = useragent.parse
+    monkeypatch.setattr(useragent, "parse", lambda ua: seen.append(len(ua)) or real_parse(ua))
+    useragent.describe.cache_clear()
+
+    client = useragent.describe(LINUX_CHROME + " x" * 50_000)
+
+    assert seen == [1000]
+    assert client.browser.startswith("Chrome")

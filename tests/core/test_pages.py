@@ -124,3 +124,20 @@ def test_a_forbidden_page_gets_a_friendly_403(alice_client):
 
     assert response.status_code == 403
     assert "You don't have access to this page" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/account/privacy/", "Privacy"),
+        ("/account/profile/", "Account"),
+        ("/accounts/sessions/", "Account"),
+        ("/dashboard/", "Dashboard"),
+    ],
+)
+def test_exactly_one_menu_entry_is_the_current_page(path, current):
+    from core.navigation import client_area_menu
+
+    marked = [item.label for item in client_area_menu(path) if item.current]
+
+    assert marked == [current]

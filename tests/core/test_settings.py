@@ -83,6 +83,9 @@ def test_check_deploy_is_clean_under_production_settings():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is not set"),
         ({"EMAIL_URL": ""}, "EMAIL_URL is not set"),
         ({"SITE_URL": "http://billing.example.com"}, "SITE_URL must be the public https"),
+        ({"PRIVACY_CONSENT_MAX_AGE_DAYS": "730"}, "PRIVACY_CONSENT_MAX_AGE_DAYS must be"),
+        ({"PRIVACY_CONSENT_MAX_AGE_DAYS": "0"}, "PRIVACY_CONSENT_MAX_AGE_DAYS must be"),
+        ({"PRIVACY_TECHNICAL_DATA_DAYS": "-5"}, "PRIVACY_TECHNICAL_DATA_DAYS must be"),
     ],
 )
 def test_production_refuses_to_start_unsafely(overrides, message):

@@ -71,6 +71,7 @@ def _privacy_page_queries(browser) -> list[str]:
 @pytest.mark.django_db
 def test_the_ledger_page_makes_the_same_queries_for_one_row_or_many(alice_client):
     choose(alice_client, choice="accept_all")
+    alice_client.get(reverse("privacy:index"))  # reads her withdrawals once into the cache
     one = _privacy_page_queries(alice_client)
     for _ in range(5):
         choose(alice_client, choice="reject_all")
@@ -160,3 +161,56 @@ def test_consent_given_in_another_browser_can_be_withdrawn_from_this_one(
     visit = {"kind": "visit", "path": "/", "from_path": "", "seconds": 1}
     assert phone.post(reverse("privacy:beacon"), visit).status_code == 403
     assert CookieConsentRecord.objects.filter(user=alice).first().answers["advertising"] is False
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_holds_in_other_browsers_even_when_the_cache_is_emptied(
+    alice, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    laptop, phone = Client(), Client()
+    for browser in (laptop, phone):
+        browser.force_login(alice)
+        choose(browser, choice="accept_all")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        laptop.post(reverse("privacy:withdraw"), {"group": "performance"})
+    cache.clear()  # a Redis restart or eviction; the sessions go with it
+    phone.force_login(alice)
+
+    assert beacon_timing(phone).status_code == 403
+    visit = {"kind": "visit", "path": "/", "from_path": "", "seconds": 1}
+    assert phone.post(reverse("privacy:beacon"), visit).status_code == 204
+    assert CookieConsentRecord.objects.filter(user=alice).first().withdrawn == "performance"
+
+
+@pytest.mark.django_db
+def test_withdrawing_one_group_does_not_renew_the_age_of_the_others(alice_client):
+    from django.core import signing
+
+    from privacy import consent
+    from privacy.selectors import declaration_version
+
+    eleven_months_ago = consent.now_ms() - 335 * 24 * 60 * 60 * 1000
+    alice_client.cookies["consent"] = consent.encode(
+        visitor_id="e" * 32,
+        accepted=frozenset({"functional", "performance"}),
+        version=declaration_version(),
+        chosen_at=eleven_months_ago,
+    )
+
+    response = alice_client.post(reverse("privacy:withdraw"), {"group": "performance"})
+
+    kept = signing.loads(response.cookies["consent"].value, salt=consent.SALT)
+    assert (kept["g"], kept["t"]) == ("functional", eleven_months_ago)
+
+
+@pytest.mark.django_db
+def test_the_ledger_says_which_groups_a_withdrawal_withdrew(alice_client):
+    choose(alice_client, choice="accept_all")
+    alice_client.post(reverse("privacy:withdraw"), {"group": "advertising"})
+
+    html = alice_client.get(reverse("privacy:index")).content.decode()
+
+    assert "Withdrew consent (advertising)" in html

@@ -60,3 +60,125 @@ def test_a_new_version_in_admin_starts_from_the_latest_one(client, charlie):
 
     assert 'name="version" value="2"' in html
     assert "These terms govern your use" in html
+
+
+def _add_rows(model: str, n: int) -> None:
+    import datetime
+    import uuid
+
+    from cookie_consent.models import CookieGroup
+    from django.utils import timezone
+
+    from privacy.models import (
+        CookieConsentRecord,
+        CookieFacts,
+        DocumentAcceptance,
+        LegalDocument,
+        PageTiming,
+        PageVisit,
+    )
+    from tests.factories import UserFactory
+
+    today = timezone.localdate()
+    policy = LegalDocument.objects.get(kind="privacy", version=1)
+    for _ in range(n):
+        tag = uuid.uuid4().hex[:8]
+        if model == "cookieconsentrecord":
+            CookieConsentRecord.objects.create(
+                visitor_id=tag,
+                user=UserFactory(),
+                action="accept_all",
+                functional=True,
+                performance=True,
+                advertising=True,
+                declaration_version="x",
+                policy=policy,
+            )
+        elif model == "documentacceptance":
+            DocumentAcceptance.objects.create(user=UserFactory(), document=policy, source="signup")
+        elif model == "sessionrecord":
+            session_record_create(
+                user=UserFactory(),
+                session_key=tag,
+                ip=None,
+                user_agent="",
+                secure=True,
+                protocol="",
+            )
+        elif model == "pagevisit":
+            PageVisit.objects.create(path="/", from_path="/plans/", recorded_on=today)
+        elif model == "pagetiming":
+            PageTiming.objects.create(
+                path="/", ttfb_ms=1, dom_ready_ms=2, load_ms=3, recorded_on=today
+            )
+        elif model == "legaldocument":
+            latest = LegalDocument.objects.filter(kind="terms").order_by("-version").first()
+            LegalDocument.objects.create(
+                kind="terms",
+                version=latest.version + 1,
+                title="Terms",
+                body="x",
+                change_summary="y",
+                effective_date=today + datetime.timedelta(days=1),
+            )
+        elif model == "cookie":
+            group = CookieGroup.objects.get(varname="functional")
+            cookie = Cookie.objects.create(cookiegroup=group, name=f"c{tag}")
+            CookieFacts.objects.create(cookie=cookie, provider="OnePanel", lifetime="1 day")
+        elif model == "cookiegroup":
+            group = CookieGroup.objects.create(varname=f"g{tag}", name=tag, description="z")
+            Cookie.objects.create(cookiegroup=group, name=f"c{tag}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("app", "model"),
+    [
+        ("privacy", "cookieconsentrecord"),
+        ("privacy", "documentacceptance"),
+        ("privacy", "sessionrecord"),
+        ("privacy", "pagevisit"),
+        ("privacy", "pagetiming"),
+        ("privacy", "legaldocument"),
+        ("cookie_consent", "cookie"),
+        ("cookie_consent", "cookiegroup"),
+    ],
+)
+def test_every_privacy_changelist_makes_the_same_queries_for_few_rows_or_many(
+    client, charlie, app, model
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(charlie)
+    url = reverse(f"admin:{app}_{model}_changelist")
+    _add_rows(model, 1)
+    client.get(url)  # warms the session and caches
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len([q for q in captured if "usersessions_usersession" not in q["sql"]])
+
+    few = queries()
+    _add_rows(model, 4)
+
+    assert queries() == few
+
+
+@pytest.mark.django_db
+def test_not_even_a_superuser_deletes_consent_or_acceptance_records_in_admin(client, charlie):
+    from privacy.models import CookieConsentRecord, DocumentAcceptance, LegalDocument
+
+    client.post(reverse("privacy:consent"), {"choice": "accept_all"})
+    record = CookieConsentRecord.objects.get()
+    policy = LegalDocument.objects.get(kind="privacy", version=1)
+    acceptance = DocumentAcceptance.objects.create(user=charlie, document=policy, source="signup")
+    client.force_login(charlie)
+
+    for name, pk in (
+        ("admin:privacy_cookieconsentrecord_delete", record.pk),
+        ("admin:privacy_documentacceptance_delete", acceptance.pk),
+    ):
+        assert client.post(reverse(name, args=[pk]), {"post": "yes"}).status_code == 403
+    assert CookieConsentRecord.objects.exists() and DocumentAcceptance.objects.exists()

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
-from core.consent import NO_CHOICE, ConsentState, has_consent
+from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentState, has_consent
 from privacy import consent
 from privacy.middleware import ConsentMiddleware
 from privacy.models import CookieConsentRecord, CookieFacts
@@ -214,3 +214,69 @@ def test_pages_tell_shared_caches_they_vary_with_cookies(client):
     response = client.get(reverse("privacy:policy"))
 
     assert "Cookie" in response["Vary"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "next_url", ["dashboard", "privacy:index", "javascript:x", "//evil", "/\\evil"]
+)
+def test_a_next_that_is_not_a_path_here_leads_to_the_cookie_page(client, next_url):
+    response = choose(client, choice="reject_all", next=next_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("privacy:cookies")
+
+
+@pytest.mark.django_db
+def test_a_next_path_on_this_site_is_followed(client):
+    response = choose(client, choice="reject_all", next="/plans/?currency=EUR")
+
+    assert response["Location"] == "/plans/?currency=EUR"
+
+
+@pytest.mark.django_db
+def test_the_server_drops_a_cookie_nobody_declared_even_after_accept_all(caplog):
+    value = consent.encode(
+        visitor_id="d" * 32,
+        accepted=frozenset(OPTIONAL_GROUPS),
+        version=declaration_version(),
+        chosen_at=consent.now_ms(),
+    )
+    request = _request_with_cookie(value)
+
+    response = _through_middleware(request, set_cookies=["tracker", "currency"])
+
+    assert "tracker" not in response.cookies
+    assert response.cookies["currency"].value == "x"
+    assert "cookie 'tracker': it is not in the cookie declaration" in caplog.text
+
+
+@pytest.mark.django_db
+def test_one_address_cannot_flood_the_consent_ledger(client, monkeypatch):
+    monkeypatch.setattr("privacy.views.CHOICES_PER_MINUTE", 3)
+
+    statuses = [choose(client, choice="reject_all").status_code for _ in range(4)]
+
+    assert statuses == [302, 302, 302, 429]
+    assert CookieConsentRecord.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_withdrawals_share_the_ceiling_on_ledger_writes(alice_client, monkeypatch):
+    monkeypatch.setattr("privacy.views.CHOICES_PER_MINUTE", 2)
+    withdraw = reverse("privacy:withdraw")
+
+    statuses = [alice_client.post(withdraw, {"group": "all"}).status_code for _ in range(3)]
+
+    assert statuses == [302, 302, 429]
+    assert CookieConsentRecord.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_malformed_choice_says_what_could_not_be_read(client):
+    response = choose(client, choice="reject_all", next="/" + "x" * 2500)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Your choice could not be read" in html and "at most 2000 characters" in html
+    assert not CookieConsentRecord.objects.exists()

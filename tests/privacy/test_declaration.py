@@ -59,3 +59,30 @@ def test_the_declaration_version_changes_when_a_cookie_is_added_or_its_lifetime_
     facts.save()
 
     assert len({before, added, declaration_version()}) == 3
+
+
+@pytest.mark.django_db
+def test_the_declaration_version_changes_when_a_purpose_changes():
+    before = declaration_version()
+    cookie = Cookie.objects.get(name="currency")
+    cookie.description = "Remembers your currency and shares it with partners."
+    cookie.save()
+    purpose_changed = declaration_version()
+    group = CookieGroup.objects.get(varname="performance")
+    group.description = "Measure page speed and the visitor's network provider."
+    group.save()
+
+    assert len({before, purpose_changed, declaration_version()}) == 3
+
+
+@pytest.mark.django_db
+def test_the_cookie_page_names_the_cookies_as_this_deployment_sets_them(client, settings):
+    settings.SESSION_COOKIE_NAME = "__Host-sessionid"
+    settings.CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+    necessary = {c.name for c in cookie_declaration()[0].cookies}
+    html = client.get(reverse("privacy:cookies")).content.decode()
+
+    assert {"__Host-sessionid", "__Host-csrftoken"} <= necessary
+    assert not {"sessionid", "csrftoken"} & necessary
+    assert "<code>__Host-sessionid</code>" in html

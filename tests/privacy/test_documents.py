@@ -223,3 +223,24 @@ def test_a_made_up_document_list_is_refused(alice_client, documents):
     response = alice_client.post(reverse("privacy:acknowledge"), {"documents": documents})
 
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_next_that_is_not_a_path_after_accepting_is_not_a_500(alice_client):
+    document = LegalDocument.objects.get(kind="privacy", version=1)
+
+    response = alice_client.post(
+        reverse("privacy:acknowledge"), {"documents": str(document.pk), "next": "dashboard"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("privacy:cookies")
+
+
+def test_a_top_level_heading_from_staff_stays_a_heading_below_the_page_title():
+    from privacy.rendering import render_markdown
+
+    html = render_markdown("# Who we are\n\n## Contact\n\nText.")
+
+    assert "<h2>Who we are</h2>" in html and "<h2>Contact</h2>" in html
+    assert "<h1" not in html

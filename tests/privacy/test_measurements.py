@@ -151,3 +151,57 @@ def test_one_address_cannot_flood_the_measurements(client, monkeypatch):
 
     assert statuses == [204, 204, 204, 429]
     assert PageTiming.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_stored_paths_name_the_page_never_the_keys_or_numbers_in_it(client):
+    choose(client, choice="accept_all")
+    reset = "/accounts/password/reset/key/1a-5x9-secretkey/"
+
+    assert beacon(client, TIMING | {"path": "/billing/invoices/123/"}).status_code == 204
+    assert beacon(client, VISIT | {"path": reset, "from_path": "/privacy/v2/"}).status_code == 204
+
+    assert PageTiming.objects.get().path == "/billing/invoices/<pk>/"
+    visit = PageVisit.objects.get()
+    assert (visit.path, visit.from_path) == (
+        "/accounts/password/reset/key/<uidb36>-<key>/",
+        "/privacy/v<version>/",
+    )
+
+
+@pytest.mark.django_db
+def test_a_path_that_is_no_page_of_ours_is_refused_and_never_stored(client):
+    choose(client, choice="accept_all")
+
+    response = beacon(client, TIMING | {"path": "/alice@example.com"})
+    assert response.status_code == 400
+    assert "No such page" in response.content.decode()
+    assert beacon(client, VISIT | {"from_path": "/alice@example.com"}).status_code == 204
+
+    assert not PageTiming.objects.exists()
+    assert PageVisit.objects.get().from_path == ""
+
+
+def test_the_google_tag_writes_host_only_cookies_the_server_can_expire():
+    # The server expires _ga/_ga_* without a Domain attribute (host-only); gtag's default
+    # cookie_domain "auto" would write them for the parent domain, out of that expiry's reach.
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("privacy/gtag.js"), encoding="utf-8") as script:
+        source = script.read()
+
+    assert 'cookie_domain: "none"' in source
+
+
+@pytest.mark.django_db
+def test_a_large_body_is_refused_before_it_is_read(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    choose(client, choice="accept_all")
+    upload = SimpleUploadedFile("big.bin", b"x" * 3_000_000)
+
+    response = beacon(client, TIMING | {"file": upload})
+
+    assert response.status_code == 413
+    assert "at most 4 KB" in response.content.decode()
+    assert not PageTiming.objects.exists()

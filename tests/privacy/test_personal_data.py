@@ -67,3 +67,16 @@ def test_every_privacy_model_that_points_at_a_customer_is_covered():
 
     # Adding a model here means adding it to privacy/personal_data.py and the tests above.
     assert with_user == {"CookieConsentRecord", "DocumentAcceptance", "SessionRecord"}
+
+
+@pytest.mark.django_db
+def test_export_says_which_groups_a_withdrawal_withdrew(alice_client, alice):
+    alice_client.post(reverse("privacy:consent"), {"choice": "accept_all"})
+    alice_client.post(reverse("privacy:withdraw"), {"group": "advertising"})
+
+    records = personal_data.export(alice)["consent_records"]
+
+    assert [(r["action"], r["withdrawn"]) for r in records] == [
+        ("withdraw", ["advertising"]),
+        ("accept_all", []),
+    ]
