@@ -51,7 +51,7 @@ class SmtpRecorder:
             self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if len(self.messages) >= count:

@@ -15,7 +15,7 @@ from tests.accounts.test_signup import SIGNUP
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def wait_for_status(pk: int, status: str, timeout: float = 20.0) -> OutboxMessage:
+def wait_for_status(pk: int, status: str, timeout: float = 60.0) -> OutboxMessage:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = OutboxMessage.objects.get(pk=pk)
