@@ -123,12 +123,14 @@ class InvoiceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None):
         return [*self.readonly_fields, "status"]
 
-    @admin.action(description="Mark paid (money received outside Stripe)")
+    @admin.action(description="Mark paid (money received outside Stripe)", permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         done = sum(services.invoice_mark_paid(invoice=invoice) for invoice in queryset)
         self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
 
-    @admin.action(description="Refund in full through Stripe (issues a credit note)")
+    @admin.action(
+        description="Refund in full through Stripe (issues a credit note)", permissions=["change"]
+    )
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         for invoice in queryset:
             try:
@@ -142,7 +144,9 @@ class InvoiceAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description="Cancel (unpaid only; the services it bills end)")
+    @admin.action(
+        description="Cancel (unpaid only; the services it bills end)", permissions=["change"]
+    )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         done = sum(services.invoice_cancel(invoice=invoice) for invoice in queryset)
         self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)

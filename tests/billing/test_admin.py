@@ -76,3 +76,31 @@ def test_an_issued_invoice_cannot_be_edited_or_deleted(client, charlie, alice_in
     assert alice_invoice.total == 600
     delete = client.get(reverse("admin:billing_invoice_delete", args=[alice_invoice.pk]))
     assert delete.status_code == 403
+
+
+@pytest.fixture
+def viewer_client(client, db):
+    """A staff member who may look at invoices but not change them."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(email="viewer@example.com", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_invoice"))
+    client.force_login(viewer)
+    return client
+
+
+@pytest.mark.parametrize("action", ["mark_paid", "cancel", "refund_in_full"])
+def test_it_refuses_invoice_actions_to_staff_who_may_only_view(
+    viewer_client, alice_invoice, action
+):
+    changelist = viewer_client.get(reverse("admin:billing_invoice_changelist"))
+    assert changelist.status_code == 200
+    assert f'value="{action}"' not in changelist.content.decode()
+
+    _action(viewer_client, action, alice_invoice)
+
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.UNPAID
+    assert alice_invoice.order.services.get().status == ServiceStatus.PENDING
