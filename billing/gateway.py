@@ -65,6 +65,7 @@ class PaymentIntent:
     charge_id: str
     failure_message: str
     metadata: dict[str, str]
+    customer_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def _payment_intent(pi: dict[str, Any]) -> PaymentIntent:
     charge = pi.get("latest_charge") or ""
     if isinstance(charge, dict):
         charge = charge.get("id", "")
+    customer = pi.get("customer") or ""
     return PaymentIntent(
         id=pi["id"],
         status=pi.get("status", ""),
@@ -175,6 +177,7 @@ def _payment_intent(pi: dict[str, Any]) -> PaymentIntent:
         charge_id=charge,
         failure_message=failure,
         metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
+        customer_id=customer if isinstance(customer, str) else customer.get("id", ""),
     )
 
 

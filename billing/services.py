@@ -448,11 +448,19 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
             )
             .first()
         )
-        if payment is not None and not payment.stripe_payment_intent_id:
-            payment.stripe_payment_intent_id = intent.id
-            payment.save(update_fields=["stripe_payment_intent_id"])
     if payment is None:
         return None
+    mismatch = _intent_mismatch(payment=payment, intent=intent)
+    if mismatch:
+        # Not the charge we asked for (another environment sharing the Stripe account,
+        # or an intent changed at Stripe): it must not settle this invoice.
+        logger.error(
+            "PaymentIntent %s not applied to payment %s: %s.", intent.id, payment.pk, mismatch
+        )
+        return None
+    if not payment.stripe_payment_intent_id:
+        payment.stripe_payment_intent_id = intent.id
+        payment.save(update_fields=["stripe_payment_intent_id"])
     new_status = _STATUS_FROM_INTENT.get(intent.status)
     if new_status is None or payment.status == PaymentStatus.SUCCEEDED:
         return payment
@@ -476,6 +484,24 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
             context={**_invoice_context(payment.invoice), "reason": payment.failure_message},
         )
     return payment
+
+
+def _intent_mismatch(*, payment: Payment, intent: gateway.PaymentIntent) -> str:
+    """Why `intent` is not the charge recorded as `payment` ("" when it is)."""
+    if intent.amount != payment.amount or intent.currency != payment.currency:
+        return (
+            f"Stripe has {intent.amount} {intent.currency}, "
+            f"we asked for {payment.amount} {payment.currency}"
+        )
+    if intent.customer_id:
+        ours = (
+            BillingAccount.objects.filter(user_id=payment.invoice.user_id)
+            .values_list("stripe_customer_id", flat=True)
+            .first()
+        )
+        if intent.customer_id != ours:
+            return "the intent belongs to another Stripe customer"
+    return ""
 
 
 # --- cards -----------------------------------------------------------------

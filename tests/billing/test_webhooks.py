@@ -466,3 +466,61 @@ def test_an_event_without_an_object_is_stored_and_ignored(
     payload = {"id": "evt_empty", "type": "payment_intent.succeeded", "data": {}}
     assert deliver(client, payload, django_capture_on_commit_callbacks).status_code == 200
     assert StripeEvent.objects.get().processed_at is not None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": 1}, {"currency": "usd"}, {"customer": "cus_SomeoneElse"}],
+    ids=["amount", "currency", "customer"],
+)
+def test_it_does_not_settle_an_invoice_with_an_intent_that_does_not_match_the_payment(
+    client, pending_payment, django_capture_on_commit_callbacks, change
+):
+    BillingAccount.objects.filter(user=pending_payment.invoice.user).update(
+        stripe_customer_id="cus_Ours"
+    )
+    intent = payment_intent(pending_payment, "succeeded", customer="cus_Ours")
+    deliver(
+        client,
+        event("payment_intent.succeeded", {**intent, **change}),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.refresh_from_db()
+    pending_payment.invoice.refresh_from_db()
+    assert pending_payment.status == PaymentStatus.PROCESSING
+    assert pending_payment.invoice.status == InvoiceStatus.UNPAID
+
+
+def test_an_unrecorded_intent_of_another_amount_is_not_bound_by_its_metadata(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    Payment.objects.filter(pk=pending_payment.pk).update(stripe_payment_intent_id="")
+    deliver(
+        client,
+        event(
+            "payment_intent.succeeded",
+            {**payment_intent(pending_payment, "succeeded"), "id": "pi_Staging", "amount": 99},
+        ),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.refresh_from_db()
+    assert pending_payment.stripe_payment_intent_id == ""
+    assert pending_payment.status == PaymentStatus.PROCESSING
+
+
+def test_the_matching_intent_of_our_customer_settles_the_invoice(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    BillingAccount.objects.filter(user=pending_payment.invoice.user).update(
+        stripe_customer_id="cus_Ours"
+    )
+    deliver(
+        client,
+        event(
+            "payment_intent.succeeded",
+            payment_intent(pending_payment, "succeeded", customer="cus_Ours"),
+        ),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.invoice.refresh_from_db()
+    assert pending_payment.invoice.status == InvoiceStatus.PAID
