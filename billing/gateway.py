@@ -333,6 +333,16 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     return _payment_intent(_plain(intent))
 
 
+def payment_intent_cancel(*, payment_intent_id: str) -> PaymentIntent:
+    """Cancels an intent still waiting for the customer; PaymentError when it can no
+    longer be cancelled (it succeeded or is processing meanwhile)."""
+    try:
+        intent = _client().v1.payment_intents.cancel(payment_intent_id)
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _payment_intent(_plain(intent))
+
+
 def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str) -> Refund:
     try:
         refund = _client().v1.refunds.create(

@@ -362,6 +362,7 @@ def invoice_pay(
     if payment_method.user_id != invoice.user_id:
         raise ApplicationError("This card does not belong to the invoice's customer.")
     customer_id = stripe_customer_ensure(user=invoice.user)
+    _payments_supersede_awaiting_action(invoice=invoice)
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not locked.is_payable:
@@ -423,6 +424,34 @@ def _payments_fail_interrupted(*, invoice: Invoice) -> None:
         stripe_payment_intent_id="",
         created_at__lt=timezone.now() - INTERRUPTED_AFTER,
     ).update(status=PaymentStatus.FAILED, failure_message=INTERRUPTED_MESSAGE)
+
+
+def _payments_supersede_awaiting_action(*, invoice: Invoice) -> None:
+    """Cancels at Stripe the earlier attempts still waiting for authentication.
+
+    Left alone, such an intent can still be confirmed (another tab, a late 3D Secure
+    page) after a new attempt succeeds, and the customer would pay twice. One that
+    can no longer be cancelled is read back and applied: if it succeeded, the invoice
+    is paid and the new attempt is refused.
+    """
+    pending = invoice.payments.filter(status=PaymentStatus.REQUIRES_ACTION).exclude(
+        stripe_payment_intent_id=""
+    )
+    for payment in pending:
+        try:
+            intent = gateway.payment_intent_cancel(
+                payment_intent_id=payment.stripe_payment_intent_id
+            )
+        except gateway.PaymentError:
+            try:
+                intent = gateway.payment_intent_retrieve(
+                    payment_intent_id=payment.stripe_payment_intent_id
+                )
+            except gateway.PaymentError as exc:
+                raise ApplicationError(exc.message) from exc
+        applied = payment_apply_intent(intent=intent)
+        if applied is not None and applied.status == PaymentStatus.REQUIRES_ACTION:
+            raise ApplicationError("A payment for this invoice is already in progress.")
 
 
 @transaction.atomic
