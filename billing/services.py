@@ -88,9 +88,17 @@ def tax_decision(*, rate: TaxRate | None, country: str, vat_number: str) -> TaxD
     if rate is None:
         return NO_TAX
     seller = settings.BILLING_SELLER_COUNTRY
-    if rate.is_eu and vat_number and country != seller:
+    if rate.is_eu and _vat_number_of(country, vat_number) and country != seller:
         return TaxDecision(name=rate.name, rate=Decimal("0.00"), reverse_charge=True)
     return TaxDecision(name=rate.name, rate=rate.rate, reverse_charge=False)
+
+
+def _vat_number_of(country: str, vat_number: str) -> bool:
+    """Whether `vat_number` is a VAT number issued in `country`: its prefix is the
+    country's code (Greece uses EL). A number from another state is not the
+    customer's own and gives no reverse charge."""
+    prefix = "EL" if country == "GR" else country
+    return bool(vat_number) and bool(prefix) and vat_number.upper().startswith(prefix)
 
 
 def _customer_snapshot(user: Any, vat_number: str) -> dict[str, Any]:
