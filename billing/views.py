@@ -86,12 +86,20 @@ def cart_remove_view(request: HttpRequest, index: int) -> HttpResponse:
 
 
 def cart(request: HttpRequest) -> HttpResponse:
+    return _cart_page(request)
+
+
+def _cart_page(
+    request: HttpRequest, checkout_form: CheckoutForm | None = None, status: int = 200
+) -> HttpResponse:
     currency = display_currency(request)
     lines = cart_lines(request)
     priced, total = selectors.priced_cart(lines=lines, currency=currency)
-    initial = {}
-    if request.user.is_authenticated:
-        initial["vat_number"] = services.billing_account_for(user=request.user).vat_number
+    if checkout_form is None:
+        initial = {}
+        if request.user.is_authenticated:
+            initial["vat_number"] = services.billing_account_for(user=request.user).vat_number
+        checkout_form = CheckoutForm(initial=initial)
     return render(
         request,
         "billing/cart.html",
@@ -101,8 +109,9 @@ def cart(request: HttpRequest) -> HttpResponse:
             "total": total,
             "currency": currency,
             "currency_form": CurrencyForm(initial={"currency": currency}),
-            "checkout_form": CheckoutForm(initial=initial),
+            "checkout_form": checkout_form,
         },
+        status=status,
     )
 
 
@@ -111,8 +120,8 @@ def cart(request: HttpRequest) -> HttpResponse:
 def checkout(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.errors["vat_number"][0])
-        return redirect("billing:cart")
+        # The cart again, with the error next to the field it is about.
+        return _cart_page(request, checkout_form=form, status=400)
     services.billing_account_update(user=request.user, vat_number=form.cleaned_data["vat_number"])
     try:
         order = services.order_place(

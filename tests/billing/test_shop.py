@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -125,11 +127,16 @@ def test_checkout_with_an_empty_cart_says_so(alice_client):
 
 def test_checkout_refuses_a_malformed_vat_number(alice_client, alice, plan):
     alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
-    response = alice_client.post(
-        reverse("billing:checkout"), {"vat_number": "not a number!"}, follow=True
-    )
-    assert "country prefix" in response.content.decode()
+    response = alice_client.post(reverse("billing:checkout"), {"vat_number": "not a number!"})
+    assert response.status_code == 400
     assert not Invoice.objects.exists()
+    field = re.search(r"<input[^>]*name=\"vat_number\"[^>]*>", response.content.decode()).group(0)
+    assert 'aria-invalid="true"' in field
+    assert "id_vat_number_error" in field
+    error = re.search(r'id="id_vat_number_error">(.*?)</div>', response.content.decode(), re.S)
+    assert "country prefix" in error.group(1)
+    assert 'value="NOT A NUMBER!"' not in field  # what was typed is kept as typed
+    assert 'value="not a number!"' in field
 
 
 @pytest.mark.parametrize("restricted", [False, True])
