@@ -57,6 +57,9 @@ class ServiceInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Service]:
+        return super().get_queryset(request).select_related("product")
+
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):

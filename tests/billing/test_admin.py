@@ -104,3 +104,70 @@ def test_it_refuses_invoice_actions_to_staff_who_may_only_view(
     alice_invoice.refresh_from_db()
     assert alice_invoice.status == InvoiceStatus.UNPAID
     assert alice_invoice.order.services.get().status == ServiceStatus.PENDING
+
+
+def test_an_order_page_costs_the_same_queries_for_more_services(client, charlie, alice, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing import services
+
+    client.force_login(charlie)
+    counts = []
+    for size in (1, 6):
+        line = services.CartLine(product_id=plan.pk, cycle="monthly")
+        order = services.order_place(user=alice, lines=[line] * size, currency="EUR")
+        url = reverse("admin:billing_order_change", args=[order.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def _billing_history(plan, customers: int) -> None:
+    """Per customer: a paid order with a payment, a credit note, a card and an event."""
+    from billing import services
+    from billing.models import CreditNote, Payment
+    from tests.factories import UserFactory
+
+    for _ in range(customers):
+        user = UserFactory()
+        line = services.CartLine(product_id=plan.pk, cycle="monthly")
+        invoice = services.order_place(user=user, lines=[line], currency="EUR").invoices.get()
+        Payment.objects.create(
+            invoice=invoice,
+            attempt=1,
+            amount=invoice.total,
+            currency="EUR",
+            stripe_payment_intent_id=f"pi_{user.pk}",
+        )
+        services.invoice_mark_paid(invoice=invoice)
+        CreditNote.objects.create(
+            invoice=invoice,
+            year=invoice.year,
+            sequence=user.pk,
+            number=f"CN-T-{user.pk}",
+            amount=1,
+            currency="EUR",
+            issued_on=invoice.issued_on,
+        )
+        PaymentMethodFactory(user=user)
+        StripeEvent.objects.create(event_id=f"evt_{user.pk}", type="x", payload={})
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_billing_changelists_cost_the_same_queries_for_more_rows(client, charlie, plan, model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(charlie)
+    url = reverse(f"admin:billing_{model}_changelist")
+    counts = []
+    for customers in (1, 5):
+        _billing_history(plan, customers)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
