@@ -151,7 +151,12 @@ class InvoiceAdmin(admin.ModelAdmin):
         description="Cancel (unpaid only; the services it bills end)", permissions=["change"]
     )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        done = sum(services.invoice_cancel(invoice=invoice) for invoice in queryset)
+        done = 0
+        for invoice in queryset:
+            try:
+                done += services.invoice_cancel(invoice=invoice)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
         self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)
 
 

@@ -294,11 +294,32 @@ def invoice_mark_paid(*, invoice: Invoice) -> bool:
     return True
 
 
-@transaction.atomic
 def invoice_cancel(*, invoice: Invoice) -> bool:
     """Cancels an unpaid invoice and ends the services it bills: a new order's pending
     services, and services whose next period it was the bill for (otherwise they would
-    run on unbilled, since that period is never invoiced again). Idempotent."""
+    run on unbilled, since that period is never invoiced again). Idempotent.
+
+    A card payment still waiting for 3D Secure is cancelled at Stripe first, so the
+    customer cannot complete it afterwards; one already on its way to the bank makes
+    the cancellation fail (ApplicationError) rather than take money for nothing.
+    """
+    _payments_supersede_awaiting_action(invoice=invoice)
+    return _invoice_cancel(invoice=invoice)
+
+
+@transaction.atomic
+def _invoice_cancel(*, invoice: Invoice) -> bool:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status not in PAYABLE_STATUSES:
+        return False
+    _payments_fail_interrupted(invoice=locked)
+    if locked.payments.filter(
+        status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
+    ).exists():
+        raise ApplicationError(
+            f"A card payment of invoice {locked.number} is in progress; "
+            "cancel it once the payment has settled."
+        )
     updated = Invoice.objects.filter(pk=invoice.pk, status__in=PAYABLE_STATUSES).update(
         status=InvoiceStatus.CANCELLED
     )

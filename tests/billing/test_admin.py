@@ -171,3 +171,60 @@ def test_billing_changelists_cost_the_same_queries_for_more_rows(client, charlie
             assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_an_invoice_whose_card_payment_is_on_its_way_is_not_cancelled(
+    client, charlie, alice_invoice
+):
+    from billing.models import Payment
+
+    Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=alice_invoice.total,
+        currency=alice_invoice.currency,
+        stripe_payment_intent_id="pi_3Processing",
+    )
+    client.force_login(charlie)
+
+    body = _action(client, "cancel", alice_invoice).content.decode()
+
+    assert "is in progress" in body
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.UNPAID
+    assert alice_invoice.order.services.get().status == ServiceStatus.PENDING
+
+
+def test_cancelling_an_invoice_cancels_its_payment_waiting_for_3d_secure_at_stripe(
+    client, charlie, alice_invoice, fake_stripe
+):
+    from billing.models import Payment, PaymentStatus
+
+    payment = Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=alice_invoice.total,
+        currency=alice_invoice.currency,
+        stripe_payment_intent_id="pi_3Waiting",
+        status=PaymentStatus.REQUIRES_ACTION,
+    )
+    canceled = {
+        "id": "pi_3Waiting",
+        "object": "payment_intent",
+        "amount": alice_invoice.total,
+        "currency": "eur",
+        "status": "canceled",
+        "metadata": {},
+    }
+    http = fake_stripe(
+        {("POST", "/v1/payment_intents/pi_3Waiting/cancel"): lambda params: (200, canceled)}
+    )
+    client.force_login(charlie)
+
+    _action(client, "cancel", alice_invoice)
+
+    assert [path for _, path, _, _ in http.requests] == ["/v1/payment_intents/pi_3Waiting/cancel"]
+    payment.refresh_from_db()
+    alice_invoice.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    assert alice_invoice.status == InvoiceStatus.CANCELLED
