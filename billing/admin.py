@@ -128,7 +128,12 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark paid (money received outside Stripe)", permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        done = sum(services.invoice_mark_paid(invoice=invoice) for invoice in queryset)
+        done = 0
+        for invoice in queryset:
+            try:
+                done += services.invoice_mark_paid_outside_stripe(invoice=invoice)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
         self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
 
     @admin.action(

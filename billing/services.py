@@ -294,6 +294,23 @@ def invoice_mark_paid(*, invoice: Invoice) -> bool:
     return True
 
 
+def invoice_mark_paid_outside_stripe(*, invoice: Invoice) -> bool:
+    """Staff record money received another way (bank transfer). As with cancelling, a
+    card payment waiting for 3D Secure is cancelled at Stripe first and one already
+    processing makes this fail, so the customer is not charged twice."""
+    _payments_supersede_awaiting_action(invoice=invoice)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        _payments_fail_interrupted(invoice=locked)
+        if locked.payments.filter(
+            status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
+        ).exists():
+            raise ApplicationError(
+                f"A card payment of invoice {locked.number} is in progress; wait for it to settle."
+            )
+        return invoice_mark_paid(invoice=locked)
+
+
 def invoice_cancel(*, invoice: Invoice) -> bool:
     """Cancels an unpaid invoice and ends the services it bills: a new order's pending
     services, and services whose next period it was the bill for (otherwise they would
@@ -534,7 +551,14 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
         fields.append("failure_message")
     payment.save(update_fields=fields)
     if new_status == PaymentStatus.SUCCEEDED:
-        invoice_mark_paid(invoice=payment.invoice)
+        if not invoice_mark_paid(invoice=payment.invoice):
+            # Money came in for an invoice that was paid another way or cancelled.
+            logger.error(
+                "Payment %s succeeded on invoice %s, which is %s: refund it in Stripe.",
+                payment.pk,
+                payment.invoice.number,
+                Invoice.objects.filter(pk=payment.invoice_id).values_list("status", flat=True)[0],
+            )
     elif new_status == PaymentStatus.FAILED and payment.off_session:
         tell_customer(
             user=payment.invoice.user,

@@ -524,3 +524,21 @@ def test_the_matching_intent_of_our_customer_settles_the_invoice(
     )
     pending_payment.invoice.refresh_from_db()
     assert pending_payment.invoice.status == InvoiceStatus.PAID
+
+
+def test_a_card_payment_of_an_invoice_already_paid_another_way_is_reported_for_refund(
+    client, pending_payment, django_capture_on_commit_callbacks, caplog
+):
+    services.invoice_mark_paid(invoice=pending_payment.invoice)
+
+    with caplog.at_level("ERROR", logger="billing"):
+        deliver(
+            client,
+            event("payment_intent.succeeded", payment_intent(pending_payment, "succeeded")),
+            django_capture_on_commit_callbacks,
+        )
+
+    pending_payment.refresh_from_db()
+    assert pending_payment.status == PaymentStatus.SUCCEEDED
+    number = pending_payment.invoice.number
+    assert f"succeeded on invoice {number}, which is paid: refund it" in caplog.text
