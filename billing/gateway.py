@@ -351,7 +351,20 @@ def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str) 
         )
     except stripe.StripeError as exc:
         raise _error(exc) from exc
-    data = _plain(refund)
+    return _refund(_plain(refund))
+
+
+def refund_list(*, payment_intent_id: str) -> list[Refund]:
+    """Every refund of a PaymentIntent (charge objects no longer embed their refunds)."""
+    try:
+        page = _client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+        data = [_plain(refund) for refund in page.auto_paging_iter()]
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return [_refund(item) for item in data]
+
+
+def _refund(data: dict[str, Any]) -> Refund:
     return Refund(
         id=data["id"],
         status=data.get("status", ""),

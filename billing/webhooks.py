@@ -153,7 +153,14 @@ def _payment_for_charge(obj: dict[str, Any]) -> Payment | None:
 
 
 def _on_charge_refunded(obj: dict[str, Any]) -> None:
-    """A refund made here or in Stripe's dashboard: credit what is not credited yet."""
+    """A refund made here or in Stripe's dashboard: one credit note per refund not
+    credited yet, for that refund's amount.
+
+    Charge objects of current API versions carry no refund list; when the payload's
+    list does not account for amount_refunded, the refunds are read from Stripe, so
+    every credit note names its real refund and a later call for the same refund
+    (the admin's own, arriving second) finds it.
+    """
     payment = _payment_for_charge(obj)
     if payment is None:
         return
@@ -162,19 +169,32 @@ def _on_charge_refunded(obj: dict[str, Any]) -> None:
     credited = invoice.credit_notes.aggregate(total=Sum("amount"))["total"] or 0
     if refunded <= credited:
         return
-    refunds = ((obj.get("refunds") or {}).get("data")) or []
-    known = set(invoice.credit_notes.values_list("stripe_refund_id", flat=True))
-    new_refunds = [refund for refund in refunds if refund.get("id") not in known]
-    refund_id = new_refunds[0]["id"] if new_refunds else f"{obj.get('id', '')}:{refunded}"
-    try:
-        services.credit_note_issue(
-            invoice=invoice,
-            amount=refunded - credited,
-            stripe_refund_id=refund_id,
-            reason="Refunded through Stripe",
+    listed = [
+        gateway.Refund(
+            id=str(item.get("id", "")),
+            status=str(item.get("status") or "succeeded"),
+            amount=int(item.get("amount") or 0),
+            currency=str(item.get("currency") or "").upper(),
         )
-    except ApplicationError:
-        logger.info("Invoice %s is credited in full already.", invoice.number)
+        for item in ((obj.get("refunds") or {}).get("data") or [])
+        if item.get("id")
+    ]
+    if sum(refund.amount for refund in listed if refund.status == "succeeded") < refunded:
+        listed = gateway.refund_list(payment_intent_id=payment.stripe_payment_intent_id)
+    known = set(invoice.credit_notes.values_list("stripe_refund_id", flat=True))
+    for refund in listed:
+        if refund.id in known or refund.status != "succeeded" or refund.amount <= 0:
+            continue
+        try:
+            services.credit_note_issue(
+                invoice=invoice,
+                amount=refund.amount,
+                stripe_refund_id=refund.id,
+                reason="Refunded through Stripe",
+            )
+        except ApplicationError:
+            logger.info("Invoice %s is credited in full already.", invoice.number)
+            return
 
 
 def _on_dispute_created(obj: dict[str, Any]) -> None:

@@ -542,3 +542,37 @@ def test_a_card_payment_of_an_invoice_already_paid_another_way_is_reported_for_r
     assert pending_payment.status == PaymentStatus.SUCCEEDED
     number = pending_payment.invoice.number
     assert f"succeeded on invoice {number}, which is paid: refund it" in caplog.text
+
+
+def test_a_charge_without_its_refund_list_gets_credit_notes_named_after_stripes_refunds(
+    client, pending_payment, fake_stripe, django_capture_on_commit_callbacks
+):
+    """Charges of current API versions do not embed refunds: the handler reads them."""
+    services.payment_apply_intent(
+        intent=services.gateway.payment_intent_from_payload(
+            payment_intent(pending_payment, "succeeded")
+        )
+    )
+    invoice = pending_payment.invoice
+    refund = {"id": "re_Part1", "object": "refund", "amount": 200, "status": "succeeded"}
+    http = fake_stripe(
+        {
+            ("GET", "/v1/refunds"): lambda params: (
+                200,
+                {"object": "list", "data": [refund], "has_more": False, "url": "/v1/refunds"},
+            )
+        }
+    )
+    charge = _charge(pending_payment, 200, [])
+    del charge["refunds"]
+
+    deliver(client, event("charge.refunded", charge), django_capture_on_commit_callbacks)
+
+    assert http.requests[0][2]["payment_intent"] == pending_payment.stripe_payment_intent_id
+    note = invoice.credit_notes.get()
+    assert (note.amount, note.stripe_refund_id) == (200, "re_Part1")
+    # The admin's own call for that refund, arriving second, finds the same note.
+    assert (
+        services.credit_note_issue(invoice=invoice, amount=200, stripe_refund_id="re_Part1") == note
+    )
+    assert invoice.credit_notes.count() == 1
