@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -148,12 +148,29 @@ class CartLine:
 
 
 @transaction.atomic
-def order_place(*, user: Any, lines: list[CartLine], currency: str) -> Order:
+def order_place(
+    *, user: Any, lines: list[CartLine], currency: str, checkout_token: str = ""
+) -> Order:
     """Turns a cart into an order, its pending services and one unpaid invoice due today.
 
     One transaction: either everything exists afterwards, with the next invoice
-    number, or nothing does and no number was used.
+    number, or nothing does and no number was used. With a checkout token, the same
+    cart submitted twice (a double click, two tabs) gives the first order back: the
+    unique (user, token) row makes the second transaction wait for the first.
     """
+    if checkout_token:
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    user=user, currency=currency, checkout_token=checkout_token
+                )
+        except IntegrityError:
+            return Order.objects.get(user=user, checkout_token=checkout_token)
+        return _order_fill(order=order, user=user, lines=lines, currency=currency)
+    return _order_fill(order=None, user=user, lines=lines, currency=currency)
+
+
+def _order_fill(*, order: Order | None, user: Any, lines: list[CartLine], currency: str) -> Order:
     if not lines:
         raise ApplicationError("Your cart is empty.")
     prices = {
@@ -171,7 +188,8 @@ def order_place(*, user: Any, lines: list[CartLine], currency: str) -> Order:
             "Remove them or pick another currency."
         )
     today = timezone.localdate()
-    order = Order.objects.create(user=user, currency=currency)
+    if order is None:
+        order = Order.objects.create(user=user, currency=currency)
     invoice_lines: list[InvoiceLine] = []
     for line in lines:
         price = prices[(line.product_id, line.cycle)]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import ApplicationError
 
 from . import gateway, selectors, services
-from .cart import cart_add, cart_clear, cart_lines, cart_remove
+from .cart import cart_add, cart_clear, cart_lines, cart_remove, cart_token
 from .currency import display_currency, remember_currency
 from .forms import (
     AddToCartForm,
@@ -125,7 +125,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
     services.billing_account_update(user=request.user, vat_number=form.cleaned_data["vat_number"])
     try:
         order = services.order_place(
-            user=request.user, lines=cart_lines(request), currency=display_currency(request)
+            user=request.user,
+            lines=cart_lines(request),
+            currency=display_currency(request),
+            checkout_token=cart_token(request),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)

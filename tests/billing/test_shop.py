@@ -177,3 +177,30 @@ def test_a_malformed_vat_number_gets_a_form_error(alice_client, alice):
 
 def test_billing_details_need_sign_in(client, db):
     assert client.get(reverse("billing:details")).status_code == 302
+
+
+def test_submitting_the_same_cart_twice_places_one_order(alice_client, alice, plan):
+    """A double click: the second request still carries the cart in its session."""
+    alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+    saved = {key: alice_client.session[key] for key in ("billing_cart", "billing_cart_token")}
+    first = alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
+    session = alice_client.session
+    session.update(saved)
+    session.save()
+
+    second = alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
+
+    invoice = Invoice.objects.get(user=alice)
+    assert (
+        first["Location"]
+        == second["Location"]
+        == reverse("billing:invoice_detail", args=[invoice.pk])
+    )
+    assert Service.objects.filter(user=alice).count() == 1
+
+
+def test_the_same_products_ordered_again_later_are_a_new_order(alice_client, alice, plan):
+    for _ in range(2):
+        alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+        alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
+    assert Invoice.objects.filter(user=alice).count() == 2
