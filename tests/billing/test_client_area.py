@@ -208,3 +208,22 @@ def test_the_catalogue_and_cart_query_counts_do_not_grow_with_rows(
     with django_assert_num_queries(1):
         body = client.get(reverse("billing:cart")).content.decode()
     assert body.count("Remove ") == 6
+
+
+def test_each_card_button_says_which_card_it_acts_on(alice_client, alice):
+    import re
+
+    from tests.billing.factories import PaymentMethodFactory
+
+    PaymentMethodFactory(user=alice, last4="4242", is_default=True)
+    PaymentMethodFactory(user=alice, last4="5556", is_default=False)
+    PaymentMethodFactory(user=alice, last4="1117", is_default=False)
+    body = alice_client.get(reverse("billing:payment_methods")).content.decode()
+    names = [
+        re.sub(r"<[^>]+>", "", button).strip()
+        for button in re.findall(r"<button[^>]*>(.*?)</button>", body, re.S)
+    ]
+    cards = [name for name in names if "card" in name]
+    assert len(cards) == len(set(cards)) == 5  # two "make default", three "remove"
+    assert not [name for name in names if name == "Make default"]
+    assert "Make default: card ending 5556" in names
