@@ -24,6 +24,13 @@ class AddToCartForm(forms.Form):
     )
     cycle = forms.ChoiceField(label="Billing cycle", choices=BillingCycle.choices)
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        product, cycle = cleaned.get("product"), cleaned.get("cycle")
+        if product and cycle and not product.prices.filter(cycle=cycle).exists():
+            raise forms.ValidationError("This product is not sold with that billing cycle.")
+        return cleaned
+
 
 class CheckoutForm(forms.Form):
     vat_number = forms.CharField(

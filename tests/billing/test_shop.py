@@ -204,3 +204,11 @@ def test_the_same_products_ordered_again_later_are_a_new_order(alice_client, ali
         alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
         alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
     assert Invoice.objects.filter(user=alice).count() == 2
+
+
+def test_it_refuses_a_known_cycle_the_product_is_not_sold_with(client, plan):
+    response = client.post(
+        reverse("billing:cart_add"), {"product": plan.pk, "cycle": "quarterly"}, follow=True
+    )
+    assert "That product or billing cycle is not available." in response.content.decode()
+    assert client.session.get("billing_cart") is None
