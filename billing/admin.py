@@ -190,6 +190,10 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Payment | None = None) -> bool:
+        # The record of a charge: without it a late webhook cannot find its invoice.
+        return False
+
 
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(admin.ModelAdmin):
@@ -202,6 +206,11 @@ class PaymentMethodAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in PaymentMethod._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PaymentMethod | None = None) -> bool:
+        # Deleting our copy would leave the card attached (and chargeable) at Stripe;
+        # a card is removed by the customer or detached at Stripe.
         return False
 
 

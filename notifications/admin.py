@@ -180,3 +180,6 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Proof of consent is never edited; it goes only with the customer's erasure.
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -249,3 +249,21 @@ def test_an_invoice_whose_card_payment_is_on_its_way_is_not_marked_paid_by_hand(
     assert "is in progress" in body
     alice_invoice.refresh_from_db()
     assert alice_invoice.status == InvoiceStatus.UNPAID
+
+
+def test_staff_cannot_delete_payments_or_saved_cards(client, charlie, alice_invoice):
+    from billing.models import Payment
+
+    payment = Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=600,
+        currency="EUR",
+        stripe_payment_intent_id="pi_1",
+    )
+    card = PaymentMethodFactory(user=alice_invoice.user)
+    client.force_login(charlie)
+    for model, obj in (("payment", payment), ("paymentmethod", card)):
+        url = reverse(f"admin:billing_{model}_delete", args=[obj.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 403
+        assert type(obj).objects.filter(pk=obj.pk).exists()

@@ -179,3 +179,13 @@ def test_it_refuses_to_queue_a_campaign_for_staff_who_may_only_view(
     assert campaign.queued_at is None
     assert not OutboxMessage.objects.exists()
     assert mail.outbox == []
+
+
+def test_consent_records_cannot_be_deleted_in_the_admin(staff_client, alice):
+    [record] = preferences_update(
+        user=alice, choices={"marketing_email": True}, channel="preferences_page", ip_address=None
+    )
+    url = reverse("admin:notifications_consentrecord_delete", args=[record.pk])
+
+    assert staff_client.post(url, {"post": "yes"}).status_code == 403
+    assert type(record).objects.filter(pk=record.pk).exists()
