@@ -227,3 +227,22 @@ def test_each_card_button_says_which_card_it_acts_on(alice_client, alice):
     assert len(cards) == len(set(cards)) == 5  # two "make default", three "remove"
     assert not [name for name in names if name == "Make default"]
     assert "Make default: card ending 5556" in names
+
+
+def test_paying_while_stripe_cannot_be_reached_says_so_instead_of_failing(
+    alice_client, alice_invoice, settings
+):
+    """The Stripe customer is made on first need; that call can fail too."""
+    from tests.billing.factories import PaymentMethodFactory
+
+    settings.STRIPE_SECRET_KEY = ""
+    card = PaymentMethodFactory(user=alice_invoice.user)
+    response = alice_client.post(
+        reverse("billing:invoice_pay", args=[alice_invoice.pk]),
+        {"payment_method": card.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Card payments are not available" in response.content.decode()
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == "unpaid"
