@@ -599,7 +599,8 @@ def _intent_mismatch(*, payment: Payment, intent: gateway.PaymentIntent) -> str:
             .values_list("stripe_customer_id", flat=True)
             .first()
         )
-        if intent.customer_id != ours:
+        # After an erasure we no longer know the customer: amount and currency decide.
+        if ours and intent.customer_id != ours:
             return "the intent belongs to another Stripe customer"
     return ""
 

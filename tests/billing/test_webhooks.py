@@ -576,3 +576,20 @@ def test_a_charge_without_its_refund_list_gets_credit_notes_named_after_stripes_
         services.credit_note_issue(invoice=invoice, amount=200, stripe_refund_id="re_Part1") == note
     )
     assert invoice.credit_notes.count() == 1
+
+
+def test_a_payment_in_flight_when_its_customer_was_erased_still_settles(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    """Erasure forgets the Stripe customer id; the matching amount still settles."""
+    BillingAccount.objects.filter(user=pending_payment.invoice.user).update(stripe_customer_id="")
+    deliver(
+        client,
+        event(
+            "payment_intent.succeeded",
+            payment_intent(pending_payment, "succeeded", customer="cus_Forgotten"),
+        ),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.invoice.refresh_from_db()
+    assert pending_payment.invoice.status == InvoiceStatus.PAID
