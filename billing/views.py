@@ -212,7 +212,7 @@ def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
         outcome = services.invoice_pay(
             invoice=invoice, payment_method=form.cleaned_data["payment_method"]
         )
-    except ApplicationError as exc:
+    except (ApplicationError, gateway.PaymentError) as exc:
         messages.error(request, exc.message)
         return redirect("billing:invoice_detail", pk=invoice.pk)
     if outcome.client_secret:

@@ -7,8 +7,6 @@ links are removed whatever the author typed.
 
 from __future__ import annotations
 
-import re
-
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -45,9 +43,6 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}
 
 def render_markdown(text: str) -> SafeString:
     html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
-    # The page's own title is its only h1: a "# heading" from staff becomes an h2 rather
-    # than being stripped to loose text (which would lose the heading for screen readers).
-    html = re.sub(r"<(/?)h1>", r"<\1h2>", html)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
