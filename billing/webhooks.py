@@ -152,6 +152,10 @@ def _payment_for_charge(obj: dict[str, Any]) -> Payment | None:
     )
 
 
+# Refunds that gave nothing back; a pending one counts, as in the charge's amount_refunded.
+UNDONE = {"failed", "canceled"}
+
+
 def _on_charge_refunded(obj: dict[str, Any]) -> None:
     """A refund made here or in Stripe's dashboard: one credit note per refund not
     credited yet, for that refund's amount.
@@ -179,11 +183,11 @@ def _on_charge_refunded(obj: dict[str, Any]) -> None:
         for item in ((obj.get("refunds") or {}).get("data") or [])
         if item.get("id")
     ]
-    if sum(refund.amount for refund in listed if refund.status == "succeeded") < refunded:
+    if sum(refund.amount for refund in listed if refund.status not in UNDONE) < refunded:
         listed = gateway.refund_list(payment_intent_id=payment.stripe_payment_intent_id)
     known = set(invoice.credit_notes.values_list("stripe_refund_id", flat=True))
     for refund in listed:
-        if refund.id in known or refund.status != "succeeded" or refund.amount <= 0:
+        if refund.id in known or refund.status in UNDONE or refund.amount <= 0:
             continue
         try:
             services.credit_note_issue(

@@ -593,3 +593,24 @@ def test_a_payment_in_flight_when_its_customer_was_erased_still_settles(
     )
     pending_payment.invoice.refresh_from_db()
     assert pending_payment.invoice.status == InvoiceStatus.PAID
+
+
+def test_a_pending_refund_is_credited_and_a_failed_one_is_not(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    services.payment_apply_intent(
+        intent=services.gateway.payment_intent_from_payload(
+            payment_intent(pending_payment, "succeeded")
+        )
+    )
+    refunds = [
+        {"id": "re_Failed", "object": "refund", "amount": 300, "status": "failed"},
+        {"id": "re_Pending", "object": "refund", "amount": 200, "status": "pending"},
+    ]
+    deliver(
+        client,
+        event("charge.refunded", _charge(pending_payment, 200, refunds)),
+        django_capture_on_commit_callbacks,
+    )
+    note = pending_payment.invoice.credit_notes.get()
+    assert (note.amount, note.stripe_refund_id) == (200, "re_Pending")
