@@ -645,6 +645,9 @@ def card_save(*, user: Any, card: gateway.Card) -> PaymentMethod:
         "fingerprint": card.fingerprint,
         "three_d_secure_supported": card.three_d_secure_supported,
     }
+    # One save per customer at a time: the page and Stripe's webhooks save the same new
+    # card at about the same moment, and both would insert it.
+    BillingAccount.objects.select_for_update().filter(user=user).first()
     existing = (
         PaymentMethod.objects.select_for_update()
         .filter(stripe_payment_method_id=card.payment_method_id)
