@@ -99,7 +99,7 @@ def _cart_page(
         initial = {}
         if request.user.is_authenticated:
             initial["vat_number"] = services.billing_account_for(user=request.user).vat_number
-        checkout_form = CheckoutForm(initial=initial)
+        checkout_form = CheckoutForm(initial=initial, country=getattr(request.user, "country", ""))
     return render(
         request,
         "billing/cart.html",
@@ -118,7 +118,7 @@ def _cart_page(
 @login_required
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
-    form = CheckoutForm(request.POST)
+    form = CheckoutForm(request.POST, country=request.user.country)
     if not form.is_valid():
         # The cart again, with the error next to the field it is about.
         return _cart_page(request, checkout_form=form, status=400)
@@ -256,7 +256,11 @@ def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def billing_details(request: HttpRequest) -> HttpResponse:
     account = services.billing_account_for(user=request.user)
-    form = CheckoutForm(request.POST or None, initial={"vat_number": account.vat_number})
+    form = CheckoutForm(
+        request.POST or None,
+        initial={"vat_number": account.vat_number},
+        country=request.user.country,
+    )
     if request.method == "POST" and form.is_valid():
         services.billing_account_update(
             user=request.user, vat_number=form.cleaned_data["vat_number"]

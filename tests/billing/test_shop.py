@@ -162,6 +162,8 @@ def test_it_recommends_only_when_processing_is_not_restricted(
 def test_a_customer_saves_a_vat_number_for_new_invoices(alice_client, alice):
     from billing.models import BillingAccount
 
+    alice.country = "DE"  # the number must be one of the customer's own country
+    alice.save()
     response = alice_client.post(reverse("billing:details"), {"vat_number": "de 123 456 789"})
     assert response.status_code == 302
     assert BillingAccount.objects.get(user=alice).vat_number == "DE123456789"
@@ -212,3 +214,24 @@ def test_it_refuses_a_known_cycle_the_product_is_not_sold_with(client, plan):
     )
     assert "That product or billing cycle is not available." in response.content.decode()
     assert client.session.get("billing_cart") is None
+
+
+def test_a_vat_number_of_another_country_than_the_profiles_gets_a_field_error(
+    alice_client, alice, plan
+):
+    alice.country = "FR"
+    alice.save()
+    alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+
+    response = alice_client.post(reverse("billing:checkout"), {"vat_number": "DE123456789"})
+
+    assert response.status_code == 400
+    error = re.search(r'id="id_vat_number_error">(.*?)</div>', response.content.decode(), re.S)
+    assert "starts with FR" in error.group(1)
+    assert not Invoice.objects.exists()
+    details = alice_client.post(reverse("billing:details"), {"vat_number": "DE123456789"})
+    assert "starts with FR" in details.content.decode()
+    assert (
+        alice_client.post(reverse("billing:details"), {"vat_number": "FR12345678901"}).status_code
+        == 302
+    )
