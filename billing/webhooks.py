@@ -116,20 +116,26 @@ def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
         return
     if PaymentMethod.objects.filter(stripe_payment_method_id=pm_id).exists():
         return
-    card = gateway.payment_method_retrieve(payment_method_id=pm_id)
-    if card.customer_id != user.billing_account.stripe_customer_id:
-        card = gateway.payment_method_attach(
-            payment_method_id=pm_id, customer_id=user.billing_account.stripe_customer_id
-        )
-    services.card_save(user=user, card=card)
+    _save_if_still_attached(user=user, payment_method_id=pm_id)
 
 
 def _on_payment_method_attached(obj: dict[str, Any]) -> None:
-    if obj.get("type") not in (None, "card"):
+    if obj.get("type") not in (None, "card") or not obj.get("id"):
         return
     user = _user_for_customer(obj.get("customer"))
     if user is not None:
-        services.card_save(user=user, card=gateway.card_from_payload(obj))
+        _save_if_still_attached(user=user, payment_method_id=str(obj["id"]))
+
+
+def _save_if_still_attached(*, user: Any, payment_method_id: str) -> None:
+    """Saves a card as Stripe has it now, only while it is attached to the customer.
+
+    Events can be applied late: a card the customer removed since (detached at
+    Stripe) must not come back, nor be attached again, from an old event.
+    """
+    card = gateway.payment_method_retrieve(payment_method_id=payment_method_id)
+    if card.customer_id and card.customer_id == user.billing_account.stripe_customer_id:
+        services.card_save(user=user, card=card)
 
 
 def _on_payment_method_updated(obj: dict[str, Any]) -> None:

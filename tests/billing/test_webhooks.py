@@ -244,8 +244,10 @@ def alice_customer(alice) -> str:
 
 
 def test_an_attached_card_without_3d_secure_is_saved_with_that_fact(
-    client, alice, alice_customer, django_capture_on_commit_callbacks
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
 ):
+    payload = card_payload("pm_No3DS", alice_customer, supported=False)
+    fake_stripe({("GET", "/v1/payment_methods/pm_No3DS"): lambda params: (200, payload)})
     deliver(
         client,
         event("payment_method.attached", card_payload("pm_No3DS", alice_customer, supported=False)),
@@ -614,3 +616,29 @@ def test_a_pending_refund_is_credited_and_a_failed_one_is_not(
     )
     note = pending_payment.invoice.credit_notes.get()
     assert (note.amount, note.stripe_refund_id) == (200, "re_Pending")
+
+
+@pytest.mark.parametrize("type_", ["payment_method.attached", "setup_intent.succeeded"])
+def test_a_late_event_does_not_bring_back_a_card_the_customer_removed(
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks, type_
+):
+    detached = {**card_payload("pm_Removed", alice_customer), "customer": None}
+    http = fake_stripe({("GET", "/v1/payment_methods/pm_Removed"): lambda params: (200, detached)})
+    obj = (
+        card_payload("pm_Removed", alice_customer)
+        if type_ == "payment_method.attached"
+        else {
+            "id": "seti_Old",
+            "object": "setup_intent",
+            "status": "succeeded",
+            "customer": alice_customer,
+            "payment_method": "pm_Removed",
+        }
+    )
+
+    deliver(client, event(type_, obj), django_capture_on_commit_callbacks)
+
+    assert not PaymentMethod.objects.exists()
+    assert [(method, path) for method, path, _, _ in http.requests] == [
+        ("GET", "/v1/payment_methods/pm_Removed")
+    ]
