@@ -215,6 +215,16 @@ def customer_set_default_payment_method(*, customer_id: str, payment_method_id: 
         raise _error(exc) from exc
 
 
+def customer_default_payment_method(*, customer_id: str) -> str:
+    """The payment method Stripe has as the customer's default now ("" when none)."""
+    try:
+        customer = _plain(_client().v1.customers.retrieve(customer_id))
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    default = (customer.get("invoice_settings") or {}).get("default_payment_method") or ""
+    return default if isinstance(default, str) else default.get("id", "")
+
+
 def setup_intent_create(*, customer_id: str) -> SetupIntent:
     try:
         intent = _client().v1.setup_intents.create(

@@ -222,11 +222,14 @@ def _on_dispute_created(obj: dict[str, Any]) -> None:
 
 
 def _on_customer_updated(obj: dict[str, Any]) -> None:
+    """Follows the default card Stripe has now, not the one in the (possibly late) event."""
     user = _user_for_customer(obj.get("id"))
-    default = ((obj.get("invoice_settings") or {}).get("default_payment_method")) or ""
-    if isinstance(default, dict):
-        default = default.get("id", "")
-    if user is None or not default:
+    if user is None:
+        return
+    default = gateway.customer_default_payment_method(
+        customer_id=user.billing_account.stripe_customer_id
+    )
+    if not default:
         return
     card = PaymentMethod.objects.filter(user=user, stripe_payment_method_id=default).first()
     if card is not None and not card.is_default:

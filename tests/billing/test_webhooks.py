@@ -287,11 +287,21 @@ def test_an_update_for_a_card_we_do_not_know_adds_nothing(
     assert not PaymentMethod.objects.exists()
 
 
+def _stripe_customer(customer_id: str, default: str) -> dict:
+    return {
+        "id": customer_id,
+        "object": "customer",
+        "invoice_settings": {"default_payment_method": default},
+    }
+
+
 def test_customer_updated_moves_the_default_card(
-    client, alice, alice_customer, django_capture_on_commit_callbacks
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
 ):
     first = PaymentMethodFactory(user=alice, is_default=True)
     second = PaymentMethodFactory(user=alice, is_default=False)
+    current = _stripe_customer(alice_customer, second.stripe_payment_method_id)
+    fake_stripe({("GET", f"/v1/customers/{alice_customer}"): lambda params: (200, current)})
     deliver(
         client,
         event(
@@ -642,3 +652,26 @@ def test_a_late_event_does_not_bring_back_a_card_the_customer_removed(
     assert [(method, path) for method, path, _, _ in http.requests] == [
         ("GET", "/v1/payment_methods/pm_Removed")
     ]
+
+
+def test_a_late_customer_updated_does_not_move_the_default_back(
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
+):
+    old = PaymentMethodFactory(user=alice, is_default=False)
+    new = PaymentMethodFactory(user=alice, is_default=True)
+    current = _stripe_customer(alice_customer, new.stripe_payment_method_id)
+    fake_stripe({("GET", f"/v1/customers/{alice_customer}"): lambda params: (200, current)})
+
+    deliver(
+        client,
+        event(
+            "customer.updated",
+            _stripe_customer(alice_customer, old.stripe_payment_method_id),
+            "evt_old_customer_update",
+        ),
+        django_capture_on_commit_callbacks,
+    )
+
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.is_default, new.is_default) == (False, True)
