@@ -57,6 +57,9 @@ class ServiceInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Service]:
+        return super().get_queryset(request).select_related("product")
+
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
@@ -123,12 +126,19 @@ class InvoiceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None):
         return [*self.readonly_fields, "status"]
 
-    @admin.action(description="Mark paid (money received outside Stripe)")
+    @admin.action(description="Mark paid (money received outside Stripe)", permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        done = sum(services.invoice_mark_paid(invoice=invoice) for invoice in queryset)
+        done = 0
+        for invoice in queryset:
+            try:
+                done += services.invoice_mark_paid_outside_stripe(invoice=invoice)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
         self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
 
-    @admin.action(description="Refund in full through Stripe (issues a credit note)")
+    @admin.action(
+        description="Refund in full through Stripe (issues a credit note)", permissions=["change"]
+    )
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         for invoice in queryset:
             try:
@@ -142,9 +152,16 @@ class InvoiceAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description="Cancel (unpaid only; the services it bills end)")
+    @admin.action(
+        description="Cancel (unpaid only; the services it bills end)", permissions=["change"]
+    )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        done = sum(services.invoice_cancel(invoice=invoice) for invoice in queryset)
+        done = 0
+        for invoice in queryset:
+            try:
+                done += services.invoice_cancel(invoice=invoice)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
         self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)
 
 
@@ -173,6 +190,10 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Payment | None = None) -> bool:
+        # The record of a charge: without it a late webhook cannot find its invoice.
+        return False
+
 
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(admin.ModelAdmin):
@@ -185,6 +206,11 @@ class PaymentMethodAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in PaymentMethod._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PaymentMethod | None = None) -> bool:
+        # Deleting our copy would leave the card attached (and chargeable) at Stripe;
+        # a card is removed by the customer or detached at Stripe.
         return False
 
 

@@ -6,12 +6,15 @@ display currency whenever the cart is shown or checked out.
 
 from __future__ import annotations
 
+import secrets
+
 from django.http import HttpRequest
 
 from .models import BillingCycle
 from .services import CartLine
 
 SESSION_KEY = "billing_cart"
+TOKEN_KEY = "billing_cart_token"  # noqa: S105 - a session key, not a secret
 MAX_LINES = 20
 
 
@@ -25,7 +28,14 @@ def cart_lines(request: HttpRequest) -> list[CartLine]:
     return lines
 
 
+def cart_token(request: HttpRequest) -> str:
+    """Names this cart's contents: it changes whenever the cart does, so an order is
+    placed once per cart however often checkout is submitted."""
+    return request.session.get(TOKEN_KEY, "")
+
+
 def _store(request: HttpRequest, lines: list[CartLine]) -> None:
+    request.session[TOKEN_KEY] = secrets.token_urlsafe(24)
     request.session[SESSION_KEY] = [
         {"product": line.product_id, "cycle": str(line.cycle)} for line in lines
     ]
@@ -49,3 +59,4 @@ def cart_remove(request: HttpRequest, index: int) -> None:
 
 def cart_clear(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(TOKEN_KEY, None)

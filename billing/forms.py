@@ -24,6 +24,13 @@ class AddToCartForm(forms.Form):
     )
     cycle = forms.ChoiceField(label="Billing cycle", choices=BillingCycle.choices)
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        product, cycle = cleaned.get("product"), cleaned.get("cycle")
+        if product and cycle and not product.prices.filter(cycle=cycle).exists():
+            raise forms.ValidationError("This product is not sold with that billing cycle.")
+        return cleaned
+
 
 class CheckoutForm(forms.Form):
     vat_number = forms.CharField(
@@ -34,11 +41,22 @@ class CheckoutForm(forms.Form):
         "(reverse charge).",
     )
 
+    def __init__(self, *args, country: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.country = str(country or "")
+
     def clean_vat_number(self) -> str:
         value = self.cleaned_data["vat_number"].replace(" ", "").upper()
         if value and not VAT_NUMBER.match(value):
             raise forms.ValidationError(
                 "Enter the VAT number with its country prefix, e.g. DE123456789."
+            )
+        prefix = "EL" if self.country == "GR" else self.country
+        if value and prefix and not value.startswith(prefix):
+            # Only a number of the customer's own country gives a reverse charge.
+            raise forms.ValidationError(
+                f"A VAT number from your country starts with {prefix}. Check the number, "
+                "or the country in your profile."
             )
         return value
 

@@ -65,6 +65,7 @@ class PaymentIntent:
     charge_id: str
     failure_message: str
     metadata: dict[str, str]
+    customer_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def _payment_intent(pi: dict[str, Any]) -> PaymentIntent:
     charge = pi.get("latest_charge") or ""
     if isinstance(charge, dict):
         charge = charge.get("id", "")
+    customer = pi.get("customer") or ""
     return PaymentIntent(
         id=pi["id"],
         status=pi.get("status", ""),
@@ -175,6 +177,7 @@ def _payment_intent(pi: dict[str, Any]) -> PaymentIntent:
         charge_id=charge,
         failure_message=failure,
         metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
+        customer_id=customer if isinstance(customer, str) else customer.get("id", ""),
     )
 
 
@@ -210,6 +213,16 @@ def customer_set_default_payment_method(*, customer_id: str, payment_method_id: 
         )
     except stripe.StripeError as exc:
         raise _error(exc) from exc
+
+
+def customer_default_payment_method(*, customer_id: str) -> str:
+    """The payment method Stripe has as the customer's default now ("" when none)."""
+    try:
+        customer = _plain(_client().v1.customers.retrieve(customer_id))
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    default = (customer.get("invoice_settings") or {}).get("default_payment_method") or ""
+    return default if isinstance(default, str) else default.get("id", "")
 
 
 def setup_intent_create(*, customer_id: str) -> SetupIntent:
@@ -330,6 +343,16 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     return _payment_intent(_plain(intent))
 
 
+def payment_intent_cancel(*, payment_intent_id: str) -> PaymentIntent:
+    """Cancels an intent still waiting for the customer; PaymentError when it can no
+    longer be cancelled (it succeeded or is processing meanwhile)."""
+    try:
+        intent = _client().v1.payment_intents.cancel(payment_intent_id)
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return _payment_intent(_plain(intent))
+
+
 def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str) -> Refund:
     try:
         refund = _client().v1.refunds.create(
@@ -338,7 +361,20 @@ def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str) 
         )
     except stripe.StripeError as exc:
         raise _error(exc) from exc
-    data = _plain(refund)
+    return _refund(_plain(refund))
+
+
+def refund_list(*, payment_intent_id: str) -> list[Refund]:
+    """Every refund of a PaymentIntent (charge objects no longer embed their refunds)."""
+    try:
+        page = _client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+        data = [_plain(refund) for refund in page.auto_paging_iter()]
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+    return [_refund(item) for item in data]
+
+
+def _refund(data: dict[str, Any]) -> Refund:
     return Refund(
         id=data["id"],
         status=data.get("status", ""),

@@ -141,10 +141,19 @@ class Order(models.Model):
         max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The cart it came from: a second submit of the same cart finds this order.
+    checkout_token = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "checkout_token"],
+                condition=~Q(checkout_token=""),
+                name="billing_order_once_per_cart",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.pk}"

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -88,9 +88,17 @@ def tax_decision(*, rate: TaxRate | None, country: str, vat_number: str) -> TaxD
     if rate is None:
         return NO_TAX
     seller = settings.BILLING_SELLER_COUNTRY
-    if rate.is_eu and vat_number and country != seller:
+    if rate.is_eu and _vat_number_of(country, vat_number) and country != seller:
         return TaxDecision(name=rate.name, rate=Decimal("0.00"), reverse_charge=True)
     return TaxDecision(name=rate.name, rate=rate.rate, reverse_charge=False)
+
+
+def _vat_number_of(country: str, vat_number: str) -> bool:
+    """Whether `vat_number` is a VAT number issued in `country`: its prefix is the
+    country's code (Greece uses EL). A number from another state is not the
+    customer's own and gives no reverse charge."""
+    prefix = "EL" if country == "GR" else country
+    return bool(vat_number) and bool(prefix) and vat_number.upper().startswith(prefix)
 
 
 def _customer_snapshot(user: Any, vat_number: str) -> dict[str, Any]:
@@ -140,12 +148,29 @@ class CartLine:
 
 
 @transaction.atomic
-def order_place(*, user: Any, lines: list[CartLine], currency: str) -> Order:
+def order_place(
+    *, user: Any, lines: list[CartLine], currency: str, checkout_token: str = ""
+) -> Order:
     """Turns a cart into an order, its pending services and one unpaid invoice due today.
 
     One transaction: either everything exists afterwards, with the next invoice
-    number, or nothing does and no number was used.
+    number, or nothing does and no number was used. With a checkout token, the same
+    cart submitted twice (a double click, two tabs) gives the first order back: the
+    unique (user, token) row makes the second transaction wait for the first.
     """
+    if checkout_token:
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    user=user, currency=currency, checkout_token=checkout_token
+                )
+        except IntegrityError:
+            return Order.objects.get(user=user, checkout_token=checkout_token)
+        return _order_fill(order=order, user=user, lines=lines, currency=currency)
+    return _order_fill(order=None, user=user, lines=lines, currency=currency)
+
+
+def _order_fill(*, order: Order | None, user: Any, lines: list[CartLine], currency: str) -> Order:
     if not lines:
         raise ApplicationError("Your cart is empty.")
     prices = {
@@ -163,7 +188,8 @@ def order_place(*, user: Any, lines: list[CartLine], currency: str) -> Order:
             "Remove them or pick another currency."
         )
     today = timezone.localdate()
-    order = Order.objects.create(user=user, currency=currency)
+    if order is None:
+        order = Order.objects.create(user=user, currency=currency)
     invoice_lines: list[InvoiceLine] = []
     for line in lines:
         price = prices[(line.product_id, line.cycle)]
@@ -286,11 +312,49 @@ def invoice_mark_paid(*, invoice: Invoice) -> bool:
     return True
 
 
-@transaction.atomic
+def invoice_mark_paid_outside_stripe(*, invoice: Invoice) -> bool:
+    """Staff record money received another way (bank transfer). As with cancelling, a
+    card payment waiting for 3D Secure is cancelled at Stripe first and one already
+    processing makes this fail, so the customer is not charged twice."""
+    _payments_supersede_awaiting_action(invoice=invoice)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        _payments_fail_interrupted(invoice=locked)
+        if locked.payments.filter(
+            status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
+        ).exists():
+            raise ApplicationError(
+                f"A card payment of invoice {locked.number} is in progress; wait for it to settle."
+            )
+        return invoice_mark_paid(invoice=locked)
+
+
 def invoice_cancel(*, invoice: Invoice) -> bool:
     """Cancels an unpaid invoice and ends the services it bills: a new order's pending
     services, and services whose next period it was the bill for (otherwise they would
-    run on unbilled, since that period is never invoiced again). Idempotent."""
+    run on unbilled, since that period is never invoiced again). Idempotent.
+
+    A card payment still waiting for 3D Secure is cancelled at Stripe first, so the
+    customer cannot complete it afterwards; one already on its way to the bank makes
+    the cancellation fail (ApplicationError) rather than take money for nothing.
+    """
+    _payments_supersede_awaiting_action(invoice=invoice)
+    return _invoice_cancel(invoice=invoice)
+
+
+@transaction.atomic
+def _invoice_cancel(*, invoice: Invoice) -> bool:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status not in PAYABLE_STATUSES:
+        return False
+    _payments_fail_interrupted(invoice=locked)
+    if locked.payments.filter(
+        status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
+    ).exists():
+        raise ApplicationError(
+            f"A card payment of invoice {locked.number} is in progress; "
+            "cancel it once the payment has settled."
+        )
     updated = Invoice.objects.filter(pk=invoice.pk, status__in=PAYABLE_STATUSES).update(
         status=InvoiceStatus.CANCELLED
     )
@@ -362,6 +426,7 @@ def invoice_pay(
     if payment_method.user_id != invoice.user_id:
         raise ApplicationError("This card does not belong to the invoice's customer.")
     customer_id = stripe_customer_ensure(user=invoice.user)
+    _payments_supersede_awaiting_action(invoice=invoice)
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not locked.is_payable:
@@ -425,6 +490,34 @@ def _payments_fail_interrupted(*, invoice: Invoice) -> None:
     ).update(status=PaymentStatus.FAILED, failure_message=INTERRUPTED_MESSAGE)
 
 
+def _payments_supersede_awaiting_action(*, invoice: Invoice) -> None:
+    """Cancels at Stripe the earlier attempts still waiting for authentication.
+
+    Left alone, such an intent can still be confirmed (another tab, a late 3D Secure
+    page) after a new attempt succeeds, and the customer would pay twice. One that
+    can no longer be cancelled is read back and applied: if it succeeded, the invoice
+    is paid and the new attempt is refused.
+    """
+    pending = invoice.payments.filter(status=PaymentStatus.REQUIRES_ACTION).exclude(
+        stripe_payment_intent_id=""
+    )
+    for payment in pending:
+        try:
+            intent = gateway.payment_intent_cancel(
+                payment_intent_id=payment.stripe_payment_intent_id
+            )
+        except gateway.PaymentError:
+            try:
+                intent = gateway.payment_intent_retrieve(
+                    payment_intent_id=payment.stripe_payment_intent_id
+                )
+            except gateway.PaymentError as exc:
+                raise ApplicationError(exc.message) from exc
+        applied = payment_apply_intent(intent=intent)
+        if applied is not None and applied.status == PaymentStatus.REQUIRES_ACTION:
+            raise ApplicationError("A payment for this invoice is already in progress.")
+
+
 @transaction.atomic
 def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
     """Brings our Payment (and its invoice) in line with a PaymentIntent's state.
@@ -448,11 +541,19 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
             )
             .first()
         )
-        if payment is not None and not payment.stripe_payment_intent_id:
-            payment.stripe_payment_intent_id = intent.id
-            payment.save(update_fields=["stripe_payment_intent_id"])
     if payment is None:
         return None
+    mismatch = _intent_mismatch(payment=payment, intent=intent)
+    if mismatch:
+        # Not the charge we asked for (another environment sharing the Stripe account,
+        # or an intent changed at Stripe): it must not settle this invoice.
+        logger.error(
+            "PaymentIntent %s not applied to payment %s: %s.", intent.id, payment.pk, mismatch
+        )
+        return None
+    if not payment.stripe_payment_intent_id:
+        payment.stripe_payment_intent_id = intent.id
+        payment.save(update_fields=["stripe_payment_intent_id"])
     new_status = _STATUS_FROM_INTENT.get(intent.status)
     if new_status is None or payment.status == PaymentStatus.SUCCEEDED:
         return payment
@@ -468,7 +569,14 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
         fields.append("failure_message")
     payment.save(update_fields=fields)
     if new_status == PaymentStatus.SUCCEEDED:
-        invoice_mark_paid(invoice=payment.invoice)
+        if not invoice_mark_paid(invoice=payment.invoice):
+            # Money came in for an invoice that was paid another way or cancelled.
+            logger.error(
+                "Payment %s succeeded on invoice %s, which is %s: refund it in Stripe.",
+                payment.pk,
+                payment.invoice.number,
+                Invoice.objects.filter(pk=payment.invoice_id).values_list("status", flat=True)[0],
+            )
     elif new_status == PaymentStatus.FAILED and payment.off_session:
         tell_customer(
             user=payment.invoice.user,
@@ -476,6 +584,25 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
             context={**_invoice_context(payment.invoice), "reason": payment.failure_message},
         )
     return payment
+
+
+def _intent_mismatch(*, payment: Payment, intent: gateway.PaymentIntent) -> str:
+    """Why `intent` is not the charge recorded as `payment` ("" when it is)."""
+    if intent.amount != payment.amount or intent.currency != payment.currency:
+        return (
+            f"Stripe has {intent.amount} {intent.currency}, "
+            f"we asked for {payment.amount} {payment.currency}"
+        )
+    if intent.customer_id:
+        ours = (
+            BillingAccount.objects.filter(user_id=payment.invoice.user_id)
+            .values_list("stripe_customer_id", flat=True)
+            .first()
+        )
+        # After an erasure we no longer know the customer: amount and currency decide.
+        if ours and intent.customer_id != ours:
+            return "the intent belongs to another Stripe customer"
+    return ""
 
 
 # --- cards -----------------------------------------------------------------
@@ -518,6 +645,9 @@ def card_save(*, user: Any, card: gateway.Card) -> PaymentMethod:
         "fingerprint": card.fingerprint,
         "three_d_secure_supported": card.three_d_secure_supported,
     }
+    # One save per customer at a time: the page and Stripe's webhooks save the same new
+    # card at about the same moment, and both would insert it.
+    BillingAccount.objects.select_for_update().filter(user=user).first()
     existing = (
         PaymentMethod.objects.select_for_update()
         .filter(stripe_payment_method_id=card.payment_method_id)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import ApplicationError
 
 from . import gateway, selectors, services
-from .cart import cart_add, cart_clear, cart_lines, cart_remove
+from .cart import cart_add, cart_clear, cart_lines, cart_remove, cart_token
 from .currency import display_currency, remember_currency
 from .forms import (
     AddToCartForm,
@@ -86,12 +86,20 @@ def cart_remove_view(request: HttpRequest, index: int) -> HttpResponse:
 
 
 def cart(request: HttpRequest) -> HttpResponse:
+    return _cart_page(request)
+
+
+def _cart_page(
+    request: HttpRequest, checkout_form: CheckoutForm | None = None, status: int = 200
+) -> HttpResponse:
     currency = display_currency(request)
     lines = cart_lines(request)
     priced, total = selectors.priced_cart(lines=lines, currency=currency)
-    initial = {}
-    if request.user.is_authenticated:
-        initial["vat_number"] = services.billing_account_for(user=request.user).vat_number
+    if checkout_form is None:
+        initial = {}
+        if request.user.is_authenticated:
+            initial["vat_number"] = services.billing_account_for(user=request.user).vat_number
+        checkout_form = CheckoutForm(initial=initial, country=getattr(request.user, "country", ""))
     return render(
         request,
         "billing/cart.html",
@@ -101,22 +109,26 @@ def cart(request: HttpRequest) -> HttpResponse:
             "total": total,
             "currency": currency,
             "currency_form": CurrencyForm(initial={"currency": currency}),
-            "checkout_form": CheckoutForm(initial=initial),
+            "checkout_form": checkout_form,
         },
+        status=status,
     )
 
 
 @login_required
 @require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
-    form = CheckoutForm(request.POST)
+    form = CheckoutForm(request.POST, country=request.user.country)
     if not form.is_valid():
-        messages.error(request, form.errors["vat_number"][0])
-        return redirect("billing:cart")
+        # The cart again, with the error next to the field it is about.
+        return _cart_page(request, checkout_form=form, status=400)
     services.billing_account_update(user=request.user, vat_number=form.cleaned_data["vat_number"])
     try:
         order = services.order_place(
-            user=request.user, lines=cart_lines(request), currency=display_currency(request)
+            user=request.user,
+            lines=cart_lines(request),
+            currency=display_currency(request),
+            checkout_token=cart_token(request),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -200,7 +212,7 @@ def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
         outcome = services.invoice_pay(
             invoice=invoice, payment_method=form.cleaned_data["payment_method"]
         )
-    except ApplicationError as exc:
+    except (ApplicationError, gateway.PaymentError) as exc:
         messages.error(request, exc.message)
         return redirect("billing:invoice_detail", pk=invoice.pk)
     if outcome.client_secret:
@@ -244,7 +256,11 @@ def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def billing_details(request: HttpRequest) -> HttpResponse:
     account = services.billing_account_for(user=request.user)
-    form = CheckoutForm(request.POST or None, initial={"vat_number": account.vat_number})
+    form = CheckoutForm(
+        request.POST or None,
+        initial={"vat_number": account.vat_number},
+        country=request.user.country,
+    )
     if request.method == "POST" and form.is_valid():
         services.billing_account_update(
             user=request.user, vat_number=form.cleaned_data["vat_number"]

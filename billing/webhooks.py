@@ -116,20 +116,26 @@ def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
         return
     if PaymentMethod.objects.filter(stripe_payment_method_id=pm_id).exists():
         return
-    card = gateway.payment_method_retrieve(payment_method_id=pm_id)
-    if card.customer_id != user.billing_account.stripe_customer_id:
-        card = gateway.payment_method_attach(
-            payment_method_id=pm_id, customer_id=user.billing_account.stripe_customer_id
-        )
-    services.card_save(user=user, card=card)
+    _save_if_still_attached(user=user, payment_method_id=pm_id)
 
 
 def _on_payment_method_attached(obj: dict[str, Any]) -> None:
-    if obj.get("type") not in (None, "card"):
+    if obj.get("type") not in (None, "card") or not obj.get("id"):
         return
     user = _user_for_customer(obj.get("customer"))
     if user is not None:
-        services.card_save(user=user, card=gateway.card_from_payload(obj))
+        _save_if_still_attached(user=user, payment_method_id=str(obj["id"]))
+
+
+def _save_if_still_attached(*, user: Any, payment_method_id: str) -> None:
+    """Saves a card as Stripe has it now, only while it is attached to the customer.
+
+    Events can be applied late: a card the customer removed since (detached at
+    Stripe) must not come back, nor be attached again, from an old event.
+    """
+    card = gateway.payment_method_retrieve(payment_method_id=payment_method_id)
+    if card.customer_id and card.customer_id == user.billing_account.stripe_customer_id:
+        services.card_save(user=user, card=card)
 
 
 def _on_payment_method_updated(obj: dict[str, Any]) -> None:
@@ -152,8 +158,19 @@ def _payment_for_charge(obj: dict[str, Any]) -> Payment | None:
     )
 
 
+# Refunds that gave nothing back; a pending one counts, as in the charge's amount_refunded.
+UNDONE = {"failed", "canceled"}
+
+
 def _on_charge_refunded(obj: dict[str, Any]) -> None:
-    """A refund made here or in Stripe's dashboard: credit what is not credited yet."""
+    """A refund made here or in Stripe's dashboard: one credit note per refund not
+    credited yet, for that refund's amount.
+
+    Charge objects of current API versions carry no refund list; when the payload's
+    list does not account for amount_refunded, the refunds are read from Stripe, so
+    every credit note names its real refund and a later call for the same refund
+    (the admin's own, arriving second) finds it.
+    """
     payment = _payment_for_charge(obj)
     if payment is None:
         return
@@ -162,19 +179,32 @@ def _on_charge_refunded(obj: dict[str, Any]) -> None:
     credited = invoice.credit_notes.aggregate(total=Sum("amount"))["total"] or 0
     if refunded <= credited:
         return
-    refunds = ((obj.get("refunds") or {}).get("data")) or []
-    known = set(invoice.credit_notes.values_list("stripe_refund_id", flat=True))
-    new_refunds = [refund for refund in refunds if refund.get("id") not in known]
-    refund_id = new_refunds[0]["id"] if new_refunds else f"{obj.get('id', '')}:{refunded}"
-    try:
-        services.credit_note_issue(
-            invoice=invoice,
-            amount=refunded - credited,
-            stripe_refund_id=refund_id,
-            reason="Refunded through Stripe",
+    listed = [
+        gateway.Refund(
+            id=str(item.get("id", "")),
+            status=str(item.get("status") or "succeeded"),
+            amount=int(item.get("amount") or 0),
+            currency=str(item.get("currency") or "").upper(),
         )
-    except ApplicationError:
-        logger.info("Invoice %s is credited in full already.", invoice.number)
+        for item in ((obj.get("refunds") or {}).get("data") or [])
+        if item.get("id")
+    ]
+    if sum(refund.amount for refund in listed if refund.status not in UNDONE) < refunded:
+        listed = gateway.refund_list(payment_intent_id=payment.stripe_payment_intent_id)
+    known = set(invoice.credit_notes.values_list("stripe_refund_id", flat=True))
+    for refund in listed:
+        if refund.id in known or refund.status in UNDONE or refund.amount <= 0:
+            continue
+        try:
+            services.credit_note_issue(
+                invoice=invoice,
+                amount=refund.amount,
+                stripe_refund_id=refund.id,
+                reason="Refunded through Stripe",
+            )
+        except ApplicationError:
+            logger.info("Invoice %s is credited in full already.", invoice.number)
+            return
 
 
 def _on_dispute_created(obj: dict[str, Any]) -> None:
@@ -192,11 +222,14 @@ def _on_dispute_created(obj: dict[str, Any]) -> None:
 
 
 def _on_customer_updated(obj: dict[str, Any]) -> None:
+    """Follows the default card Stripe has now, not the one in the (possibly late) event."""
     user = _user_for_customer(obj.get("id"))
-    default = ((obj.get("invoice_settings") or {}).get("default_payment_method")) or ""
-    if isinstance(default, dict):
-        default = default.get("id", "")
-    if user is None or not default:
+    if user is None:
+        return
+    default = gateway.customer_default_payment_method(
+        customer_id=user.billing_account.stripe_customer_id
+    )
+    if not default:
         return
     card = PaymentMethod.objects.filter(user=user, stripe_payment_method_id=default).first()
     if card is not None and not card.is_default:

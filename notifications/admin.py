@@ -139,7 +139,7 @@ class CampaignAdmin(admin.ModelAdmin):
     def audience_now(self, obj: Campaign) -> int:
         return marketing_audience(channel=obj.channel).count()
 
-    @admin.action(description="Queue for every consenting customer")
+    @admin.action(description="Queue for every consenting customer", permissions=["change"])
     def queue_campaign(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         for campaign in queryset:
             try:
@@ -179,4 +179,7 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Proof of consent is never edited; it goes only with the customer's erasure.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

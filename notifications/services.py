@@ -252,7 +252,9 @@ def _finish(message: OutboxMessage, *, status: str, last_error: str) -> None:
 
 def _fail_or_retry(message: OutboxMessage, error: DeliveryError) -> str:
     if error.permanent or message.attempts >= MAX_ATTEMPTS:
-        logger.warning("Outbox row %s failed: %s", message.pk, error.message)
+        # The reason goes on the row only: providers quote the address or number
+        # they refused, and logs must not carry customers' personal data.
+        logger.warning("Outbox row %s failed; the reason is on the row.", message.pk)
         _finish(message, status=Status.FAILED, last_error=error.message)
         return Status.FAILED
     delay = retry_delay(message.attempts)

@@ -76,3 +76,194 @@ def test_an_issued_invoice_cannot_be_edited_or_deleted(client, charlie, alice_in
     assert alice_invoice.total == 600
     delete = client.get(reverse("admin:billing_invoice_delete", args=[alice_invoice.pk]))
     assert delete.status_code == 403
+
+
+@pytest.fixture
+def viewer_client(client, db):
+    """A staff member who may look at invoices but not change them."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(email="viewer@example.com", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_invoice"))
+    client.force_login(viewer)
+    return client
+
+
+@pytest.mark.parametrize("action", ["mark_paid", "cancel", "refund_in_full"])
+def test_it_refuses_invoice_actions_to_staff_who_may_only_view(
+    viewer_client, alice_invoice, action
+):
+    changelist = viewer_client.get(reverse("admin:billing_invoice_changelist"))
+    assert changelist.status_code == 200
+    assert f'value="{action}"' not in changelist.content.decode()
+
+    _action(viewer_client, action, alice_invoice)
+
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.UNPAID
+    assert alice_invoice.order.services.get().status == ServiceStatus.PENDING
+
+
+def test_an_order_page_costs_the_same_queries_for_more_services(client, charlie, alice, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing import services
+
+    client.force_login(charlie)
+    counts = []
+    for size in (1, 6):
+        line = services.CartLine(product_id=plan.pk, cycle="monthly")
+        order = services.order_place(user=alice, lines=[line] * size, currency="EUR")
+        url = reverse("admin:billing_order_change", args=[order.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def _billing_history(plan, customers: int) -> None:
+    """Per customer: a paid order with a payment, a credit note, a card and an event."""
+    from billing import services
+    from billing.models import CreditNote, Payment
+    from tests.factories import UserFactory
+
+    for _ in range(customers):
+        user = UserFactory()
+        line = services.CartLine(product_id=plan.pk, cycle="monthly")
+        invoice = services.order_place(user=user, lines=[line], currency="EUR").invoices.get()
+        Payment.objects.create(
+            invoice=invoice,
+            attempt=1,
+            amount=invoice.total,
+            currency="EUR",
+            stripe_payment_intent_id=f"pi_{user.pk}",
+        )
+        services.invoice_mark_paid(invoice=invoice)
+        CreditNote.objects.create(
+            invoice=invoice,
+            year=invoice.year,
+            sequence=user.pk,
+            number=f"CN-T-{user.pk}",
+            amount=1,
+            currency="EUR",
+            issued_on=invoice.issued_on,
+        )
+        PaymentMethodFactory(user=user)
+        StripeEvent.objects.create(event_id=f"evt_{user.pk}", type="x", payload={})
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_billing_changelists_cost_the_same_queries_for_more_rows(client, charlie, plan, model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(charlie)
+    url = reverse(f"admin:billing_{model}_changelist")
+    counts = []
+    for customers in (1, 5):
+        _billing_history(plan, customers)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_an_invoice_whose_card_payment_is_on_its_way_is_not_cancelled(
+    client, charlie, alice_invoice
+):
+    from billing.models import Payment
+
+    Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=alice_invoice.total,
+        currency=alice_invoice.currency,
+        stripe_payment_intent_id="pi_3Processing",
+    )
+    client.force_login(charlie)
+
+    body = _action(client, "cancel", alice_invoice).content.decode()
+
+    assert "is in progress" in body
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.UNPAID
+    assert alice_invoice.order.services.get().status == ServiceStatus.PENDING
+
+
+def test_cancelling_an_invoice_cancels_its_payment_waiting_for_3d_secure_at_stripe(
+    client, charlie, alice_invoice, fake_stripe
+):
+    from billing.models import Payment, PaymentStatus
+
+    payment = Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=alice_invoice.total,
+        currency=alice_invoice.currency,
+        stripe_payment_intent_id="pi_3Waiting",
+        status=PaymentStatus.REQUIRES_ACTION,
+    )
+    canceled = {
+        "id": "pi_3Waiting",
+        "object": "payment_intent",
+        "amount": alice_invoice.total,
+        "currency": "eur",
+        "status": "canceled",
+        "metadata": {},
+    }
+    http = fake_stripe(
+        {("POST", "/v1/payment_intents/pi_3Waiting/cancel"): lambda params: (200, canceled)}
+    )
+    client.force_login(charlie)
+
+    _action(client, "cancel", alice_invoice)
+
+    assert [path for _, path, _, _ in http.requests] == ["/v1/payment_intents/pi_3Waiting/cancel"]
+    payment.refresh_from_db()
+    alice_invoice.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    assert alice_invoice.status == InvoiceStatus.CANCELLED
+
+
+def test_an_invoice_whose_card_payment_is_on_its_way_is_not_marked_paid_by_hand(
+    client, charlie, alice_invoice
+):
+    from billing.models import Payment
+
+    Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=alice_invoice.total,
+        currency=alice_invoice.currency,
+        stripe_payment_intent_id="pi_3Processing",
+    )
+    client.force_login(charlie)
+
+    body = _action(client, "mark_paid", alice_invoice).content.decode()
+
+    assert "is in progress" in body
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.UNPAID
+
+
+def test_staff_cannot_delete_payments_or_saved_cards(client, charlie, alice_invoice):
+    from billing.models import Payment
+
+    payment = Payment.objects.create(
+        invoice=alice_invoice,
+        attempt=1,
+        amount=600,
+        currency="EUR",
+        stripe_payment_intent_id="pi_1",
+    )
+    card = PaymentMethodFactory(user=alice_invoice.user)
+    client.force_login(charlie)
+    for model, obj in (("payment", payment), ("paymentmethod", card)):
+        url = reverse(f"admin:billing_{model}_delete", args=[obj.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 403
+        assert type(obj).objects.filter(pk=obj.pk).exists()

@@ -208,3 +208,41 @@ def test_the_catalogue_and_cart_query_counts_do_not_grow_with_rows(
     with django_assert_num_queries(1):
         body = client.get(reverse("billing:cart")).content.decode()
     assert body.count("Remove ") == 6
+
+
+def test_each_card_button_says_which_card_it_acts_on(alice_client, alice):
+    import re
+
+    from tests.billing.factories import PaymentMethodFactory
+
+    PaymentMethodFactory(user=alice, last4="4242", is_default=True)
+    PaymentMethodFactory(user=alice, last4="5556", is_default=False)
+    PaymentMethodFactory(user=alice, last4="1117", is_default=False)
+    body = alice_client.get(reverse("billing:payment_methods")).content.decode()
+    names = [
+        re.sub(r"<[^>]+>", "", button).strip()
+        for button in re.findall(r"<button[^>]*>(.*?)</button>", body, re.S)
+    ]
+    cards = [name for name in names if "card" in name]
+    assert len(cards) == len(set(cards)) == 5  # two "make default", three "remove"
+    assert not [name for name in names if name == "Make default"]
+    assert "Make default: card ending 5556" in names
+
+
+def test_paying_while_stripe_cannot_be_reached_says_so_instead_of_failing(
+    alice_client, alice_invoice, settings
+):
+    """The Stripe customer is made on first need; that call can fail too."""
+    from tests.billing.factories import PaymentMethodFactory
+
+    settings.STRIPE_SECRET_KEY = ""
+    card = PaymentMethodFactory(user=alice_invoice.user)
+    response = alice_client.post(
+        reverse("billing:invoice_pay", args=[alice_invoice.pk]),
+        {"payment_method": card.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Card payments are not available" in response.content.decode()
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == "unpaid"

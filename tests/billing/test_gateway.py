@@ -234,3 +234,72 @@ def test_a_failing_webhook_handler_keeps_nothing_and_records_why(fake_stripe, al
     event.refresh_from_db()
     assert event.processed_at is None
     assert event.error.startswith("PaymentError")
+
+
+def test_a_new_attempt_cancels_the_one_still_waiting_for_authentication(
+    fake_stripe, alice_invoice, alice_card
+):
+    created = iter(
+        [
+            (200, intent_body("requires_action", id="pi_3First")),
+            (200, intent_body("succeeded", id="pi_3Second")),
+        ]
+    )
+    http = fake_stripe(
+        {
+            ("POST", "/v1/payment_intents"): lambda params: next(created),
+            ("POST", "/v1/payment_intents/pi_3First/cancel"): lambda params: (
+                200,
+                intent_body("canceled", id="pi_3First"),
+            ),
+        }
+    )
+    first = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    assert first.client_secret
+
+    second = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+
+    assert [path for _, path, _, _ in http.requests] == [
+        "/v1/payment_intents",
+        "/v1/payment_intents/pi_3First/cancel",
+        "/v1/payment_intents",
+    ]
+    first.payment.refresh_from_db()
+    assert first.payment.status == PaymentStatus.FAILED
+    assert second.payment.status == PaymentStatus.SUCCEEDED
+
+
+def test_an_earlier_attempt_that_succeeded_meanwhile_is_not_charged_again(
+    fake_stripe, alice_invoice, alice_card
+):
+    unexpected_state = {
+        "error": {
+            "type": "invalid_request_error",
+            "code": "payment_intent_unexpected_state",
+            "message": "This PaymentIntent's status is succeeded.",
+        }
+    }
+    http = fake_stripe(
+        {
+            ("POST", "/v1/payment_intents"): lambda params: (
+                200,
+                intent_body("requires_action", id="pi_3First"),
+            ),
+            ("POST", "/v1/payment_intents/pi_3First/cancel"): lambda params: (
+                400,
+                unexpected_state,
+            ),
+            ("GET", "/v1/payment_intents/pi_3First"): lambda params: (
+                200,
+                intent_body("succeeded", id="pi_3First"),
+            ),
+        }
+    )
+    services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+
+    with pytest.raises(ApplicationError, match="nothing left to pay"):
+        services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+
+    assert [m for m, path, _, _ in http.requests if path == "/v1/payment_intents"] == ["POST"]
+    alice_invoice.refresh_from_db()
+    assert alice_invoice.status == InvoiceStatus.PAID

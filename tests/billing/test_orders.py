@@ -220,3 +220,34 @@ def test_a_free_plan_starts_at_once_and_renews_without_a_bill(
     assert Invoice.objects.get(pk=renewal).status == InvoiceStatus.PAID
     service.refresh_from_db()
     assert service.next_due_date > invoice.lines.get().period_end
+
+
+@pytest.mark.parametrize(
+    ("country", "vat_number", "reverse_charge"),
+    [("FR", "DE123456789", False), ("DE", "DE123456789", True), ("GR", "EL123456789", True)],
+)
+def test_it_reverse_charges_only_a_vat_number_of_the_customers_own_country(
+    alice, plan, settings, country, vat_number, reverse_charge
+):
+    settings.BILLING_SELLER_COUNTRY = "IE"
+    TaxRateFactory(country=country, rate="20.00", is_eu=True)
+    alice.country = country
+    alice.save()
+    BillingAccount.objects.create(user=alice, vat_number=vat_number)
+    invoice = place(alice, plan).invoices.get()
+    assert invoice.reverse_charge is reverse_charge
+    assert invoice.tax_amount == (0 if reverse_charge else 100)
+
+
+def test_a_checkout_token_places_its_order_once(alice, plan):
+    line = services.CartLine(product_id=plan.pk, cycle="monthly")
+    first = services.order_place(user=alice, lines=[line], currency="EUR", checkout_token="t1")
+    again = services.order_place(user=alice, lines=[line], currency="EUR", checkout_token="t1")
+    assert again == first
+    assert Invoice.objects.filter(user=alice).count() == 1
+
+
+def test_an_empty_cart_with_a_token_leaves_no_order_behind(alice, plan):
+    with pytest.raises(ApplicationError, match="empty"):
+        services.order_place(user=alice, lines=[], currency="EUR", checkout_token="t2")
+    assert not alice.orders.exists()

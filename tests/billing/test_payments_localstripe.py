@@ -225,3 +225,11 @@ def test_it_says_stripe_is_not_configured(alice_client, settings):
     assert "Stripe is not configured" in response.content.decode()
     with pytest.raises(gateway.PaymentError, match="not configured"):
         gateway.customer_create(email="a@example.com", name="A", user_id=1, idempotency_key="k")
+
+
+def test_the_card_field_is_named_for_assistive_technology(localstripe, alice_client):
+    body = alice_client.get(reverse("billing:card_add")).content.decode()
+    # A label's "for" must point at a form control; Stripe's field is a div holding a frame.
+    assert 'for="card-element"' not in body
+    assert 'id="card-element" role="group" aria-labelledby="card-label"' in body
+    assert '<label id="card-label">Card</label>' in body

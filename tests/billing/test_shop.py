@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -125,11 +127,16 @@ def test_checkout_with_an_empty_cart_says_so(alice_client):
 
 def test_checkout_refuses_a_malformed_vat_number(alice_client, alice, plan):
     alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
-    response = alice_client.post(
-        reverse("billing:checkout"), {"vat_number": "not a number!"}, follow=True
-    )
-    assert "country prefix" in response.content.decode()
+    response = alice_client.post(reverse("billing:checkout"), {"vat_number": "not a number!"})
+    assert response.status_code == 400
     assert not Invoice.objects.exists()
+    field = re.search(r"<input[^>]*name=\"vat_number\"[^>]*>", response.content.decode()).group(0)
+    assert 'aria-invalid="true"' in field
+    assert "id_vat_number_error" in field
+    error = re.search(r'id="id_vat_number_error">(.*?)</div>', response.content.decode(), re.S)
+    assert "country prefix" in error.group(1)
+    assert 'value="NOT A NUMBER!"' not in field  # what was typed is kept as typed
+    assert 'value="not a number!"' in field
 
 
 @pytest.mark.parametrize("restricted", [False, True])
@@ -155,6 +162,8 @@ def test_it_recommends_only_when_processing_is_not_restricted(
 def test_a_customer_saves_a_vat_number_for_new_invoices(alice_client, alice):
     from billing.models import BillingAccount
 
+    alice.country = "DE"  # the number must be one of the customer's own country
+    alice.save()
     response = alice_client.post(reverse("billing:details"), {"vat_number": "de 123 456 789"})
     assert response.status_code == 302
     assert BillingAccount.objects.get(user=alice).vat_number == "DE123456789"
@@ -170,3 +179,59 @@ def test_a_malformed_vat_number_gets_a_form_error(alice_client, alice):
 
 def test_billing_details_need_sign_in(client, db):
     assert client.get(reverse("billing:details")).status_code == 302
+
+
+def test_submitting_the_same_cart_twice_places_one_order(alice_client, alice, plan):
+    """A double click: the second request still carries the cart in its session."""
+    alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+    saved = {key: alice_client.session[key] for key in ("billing_cart", "billing_cart_token")}
+    first = alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
+    session = alice_client.session
+    session.update(saved)
+    session.save()
+
+    second = alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
+
+    invoice = Invoice.objects.get(user=alice)
+    assert (
+        first["Location"]
+        == second["Location"]
+        == reverse("billing:invoice_detail", args=[invoice.pk])
+    )
+    assert Service.objects.filter(user=alice).count() == 1
+
+
+def test_the_same_products_ordered_again_later_are_a_new_order(alice_client, alice, plan):
+    for _ in range(2):
+        alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+        alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
+    assert Invoice.objects.filter(user=alice).count() == 2
+
+
+def test_it_refuses_a_known_cycle_the_product_is_not_sold_with(client, plan):
+    response = client.post(
+        reverse("billing:cart_add"), {"product": plan.pk, "cycle": "quarterly"}, follow=True
+    )
+    assert "That product or billing cycle is not available." in response.content.decode()
+    assert client.session.get("billing_cart") is None
+
+
+def test_a_vat_number_of_another_country_than_the_profiles_gets_a_field_error(
+    alice_client, alice, plan
+):
+    alice.country = "FR"
+    alice.save()
+    alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+
+    response = alice_client.post(reverse("billing:checkout"), {"vat_number": "DE123456789"})
+
+    assert response.status_code == 400
+    error = re.search(r'id="id_vat_number_error">(.*?)</div>', response.content.decode(), re.S)
+    assert "starts with FR" in error.group(1)
+    assert not Invoice.objects.exists()
+    details = alice_client.post(reverse("billing:details"), {"vat_number": "DE123456789"})
+    assert "starts with FR" in details.content.decode()
+    assert (
+        alice_client.post(reverse("billing:details"), {"vat_number": "FR12345678901"}).status_code
+        == 302
+    )

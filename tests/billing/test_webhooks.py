@@ -244,8 +244,10 @@ def alice_customer(alice) -> str:
 
 
 def test_an_attached_card_without_3d_secure_is_saved_with_that_fact(
-    client, alice, alice_customer, django_capture_on_commit_callbacks
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
 ):
+    payload = card_payload("pm_No3DS", alice_customer, supported=False)
+    fake_stripe({("GET", "/v1/payment_methods/pm_No3DS"): lambda params: (200, payload)})
     deliver(
         client,
         event("payment_method.attached", card_payload("pm_No3DS", alice_customer, supported=False)),
@@ -285,11 +287,21 @@ def test_an_update_for_a_card_we_do_not_know_adds_nothing(
     assert not PaymentMethod.objects.exists()
 
 
+def _stripe_customer(customer_id: str, default: str) -> dict:
+    return {
+        "id": customer_id,
+        "object": "customer",
+        "invoice_settings": {"default_payment_method": default},
+    }
+
+
 def test_customer_updated_moves_the_default_card(
-    client, alice, alice_customer, django_capture_on_commit_callbacks
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
 ):
     first = PaymentMethodFactory(user=alice, is_default=True)
     second = PaymentMethodFactory(user=alice, is_default=False)
+    current = _stripe_customer(alice_customer, second.stripe_payment_method_id)
+    fake_stripe({("GET", f"/v1/customers/{alice_customer}"): lambda params: (200, current)})
     deliver(
         client,
         event(
@@ -466,3 +478,200 @@ def test_an_event_without_an_object_is_stored_and_ignored(
     payload = {"id": "evt_empty", "type": "payment_intent.succeeded", "data": {}}
     assert deliver(client, payload, django_capture_on_commit_callbacks).status_code == 200
     assert StripeEvent.objects.get().processed_at is not None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": 1}, {"currency": "usd"}, {"customer": "cus_SomeoneElse"}],
+    ids=["amount", "currency", "customer"],
+)
+def test_it_does_not_settle_an_invoice_with_an_intent_that_does_not_match_the_payment(
+    client, pending_payment, django_capture_on_commit_callbacks, change
+):
+    BillingAccount.objects.filter(user=pending_payment.invoice.user).update(
+        stripe_customer_id="cus_Ours"
+    )
+    intent = payment_intent(pending_payment, "succeeded", customer="cus_Ours")
+    deliver(
+        client,
+        event("payment_intent.succeeded", {**intent, **change}),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.refresh_from_db()
+    pending_payment.invoice.refresh_from_db()
+    assert pending_payment.status == PaymentStatus.PROCESSING
+    assert pending_payment.invoice.status == InvoiceStatus.UNPAID
+
+
+def test_an_unrecorded_intent_of_another_amount_is_not_bound_by_its_metadata(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    Payment.objects.filter(pk=pending_payment.pk).update(stripe_payment_intent_id="")
+    deliver(
+        client,
+        event(
+            "payment_intent.succeeded",
+            {**payment_intent(pending_payment, "succeeded"), "id": "pi_Staging", "amount": 99},
+        ),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.refresh_from_db()
+    assert pending_payment.stripe_payment_intent_id == ""
+    assert pending_payment.status == PaymentStatus.PROCESSING
+
+
+def test_the_matching_intent_of_our_customer_settles_the_invoice(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    BillingAccount.objects.filter(user=pending_payment.invoice.user).update(
+        stripe_customer_id="cus_Ours"
+    )
+    deliver(
+        client,
+        event(
+            "payment_intent.succeeded",
+            payment_intent(pending_payment, "succeeded", customer="cus_Ours"),
+        ),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.invoice.refresh_from_db()
+    assert pending_payment.invoice.status == InvoiceStatus.PAID
+
+
+def test_a_card_payment_of_an_invoice_already_paid_another_way_is_reported_for_refund(
+    client, pending_payment, django_capture_on_commit_callbacks, caplog
+):
+    services.invoice_mark_paid(invoice=pending_payment.invoice)
+
+    with caplog.at_level("ERROR", logger="billing"):
+        deliver(
+            client,
+            event("payment_intent.succeeded", payment_intent(pending_payment, "succeeded")),
+            django_capture_on_commit_callbacks,
+        )
+
+    pending_payment.refresh_from_db()
+    assert pending_payment.status == PaymentStatus.SUCCEEDED
+    number = pending_payment.invoice.number
+    assert f"succeeded on invoice {number}, which is paid: refund it" in caplog.text
+
+
+def test_a_charge_without_its_refund_list_gets_credit_notes_named_after_stripes_refunds(
+    client, pending_payment, fake_stripe, django_capture_on_commit_callbacks
+):
+    """Charges of current API versions do not embed refunds: the handler reads them."""
+    services.payment_apply_intent(
+        intent=services.gateway.payment_intent_from_payload(
+            payment_intent(pending_payment, "succeeded")
+        )
+    )
+    invoice = pending_payment.invoice
+    refund = {"id": "re_Part1", "object": "refund", "amount": 200, "status": "succeeded"}
+    http = fake_stripe(
+        {
+            ("GET", "/v1/refunds"): lambda params: (
+                200,
+                {"object": "list", "data": [refund], "has_more": False, "url": "/v1/refunds"},
+            )
+        }
+    )
+    charge = _charge(pending_payment, 200, [])
+    del charge["refunds"]
+
+    deliver(client, event("charge.refunded", charge), django_capture_on_commit_callbacks)
+
+    assert http.requests[0][2]["payment_intent"] == pending_payment.stripe_payment_intent_id
+    note = invoice.credit_notes.get()
+    assert (note.amount, note.stripe_refund_id) == (200, "re_Part1")
+    # The admin's own call for that refund, arriving second, finds the same note.
+    assert (
+        services.credit_note_issue(invoice=invoice, amount=200, stripe_refund_id="re_Part1") == note
+    )
+    assert invoice.credit_notes.count() == 1
+
+
+def test_a_payment_in_flight_when_its_customer_was_erased_still_settles(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    """Erasure forgets the Stripe customer id; the matching amount still settles."""
+    BillingAccount.objects.filter(user=pending_payment.invoice.user).update(stripe_customer_id="")
+    deliver(
+        client,
+        event(
+            "payment_intent.succeeded",
+            payment_intent(pending_payment, "succeeded", customer="cus_Forgotten"),
+        ),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.invoice.refresh_from_db()
+    assert pending_payment.invoice.status == InvoiceStatus.PAID
+
+
+def test_a_pending_refund_is_credited_and_a_failed_one_is_not(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    services.payment_apply_intent(
+        intent=services.gateway.payment_intent_from_payload(
+            payment_intent(pending_payment, "succeeded")
+        )
+    )
+    refunds = [
+        {"id": "re_Failed", "object": "refund", "amount": 300, "status": "failed"},
+        {"id": "re_Pending", "object": "refund", "amount": 200, "status": "pending"},
+    ]
+    deliver(
+        client,
+        event("charge.refunded", _charge(pending_payment, 200, refunds)),
+        django_capture_on_commit_callbacks,
+    )
+    note = pending_payment.invoice.credit_notes.get()
+    assert (note.amount, note.stripe_refund_id) == (200, "re_Pending")
+
+
+@pytest.mark.parametrize("type_", ["payment_method.attached", "setup_intent.succeeded"])
+def test_a_late_event_does_not_bring_back_a_card_the_customer_removed(
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks, type_
+):
+    detached = {**card_payload("pm_Removed", alice_customer), "customer": None}
+    http = fake_stripe({("GET", "/v1/payment_methods/pm_Removed"): lambda params: (200, detached)})
+    obj = (
+        card_payload("pm_Removed", alice_customer)
+        if type_ == "payment_method.attached"
+        else {
+            "id": "seti_Old",
+            "object": "setup_intent",
+            "status": "succeeded",
+            "customer": alice_customer,
+            "payment_method": "pm_Removed",
+        }
+    )
+
+    deliver(client, event(type_, obj), django_capture_on_commit_callbacks)
+
+    assert not PaymentMethod.objects.exists()
+    assert [(method, path) for method, path, _, _ in http.requests] == [
+        ("GET", "/v1/payment_methods/pm_Removed")
+    ]
+
+
+def test_a_late_customer_updated_does_not_move_the_default_back(
+    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
+):
+    old = PaymentMethodFactory(user=alice, is_default=False)
+    new = PaymentMethodFactory(user=alice, is_default=True)
+    current = _stripe_customer(alice_customer, new.stripe_payment_method_id)
+    fake_stripe({("GET", f"/v1/customers/{alice_customer}"): lambda params: (200, current)})
+
+    deliver(
+        client,
+        event(
+            "customer.updated",
+            _stripe_customer(alice_customer, old.stripe_payment_method_id),
+            "evt_old_customer_update",
+        ),
+        django_capture_on_commit_callbacks,
+    )
+
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.is_default, new.is_default) == (False, True)

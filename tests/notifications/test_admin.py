@@ -151,3 +151,41 @@ def test_an_email_campaign_without_a_subject_is_a_form_error(staff_client):
     assert response.status_code == 200
     assert "An email campaign needs a subject." in response.content.decode()
     assert not Campaign.objects.exists()
+
+
+def test_it_refuses_to_queue_a_campaign_for_staff_who_may_only_view(
+    client, alice, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    preferences_update(
+        user=alice, choices={"marketing_email": True}, channel="preferences_page", ip_address=None
+    )
+    campaign = Campaign.objects.create(
+        name="Autumn", channel="email", subject="Autumn offer", body="Cheap VPS."
+    )
+    viewer = UserFactory(email="viewer@example.com", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    client.force_login(viewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:notifications_campaign_changelist"),
+            {"action": "queue_campaign", ACTION_CHECKBOX_NAME: [campaign.pk]},
+            follow=True,
+        )
+
+    campaign.refresh_from_db()
+    assert campaign.queued_at is None
+    assert not OutboxMessage.objects.exists()
+    assert mail.outbox == []
+
+
+def test_consent_records_cannot_be_deleted_in_the_admin(staff_client, alice):
+    [record] = preferences_update(
+        user=alice, choices={"marketing_email": True}, channel="preferences_page", ip_address=None
+    )
+    url = reverse("admin:notifications_consentrecord_delete", args=[record.pk])
+
+    assert staff_client.post(url, {"post": "yes"}).status_code == 403
+    assert type(record).objects.filter(pk=record.pk).exists()

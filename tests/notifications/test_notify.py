@@ -227,3 +227,19 @@ def test_a_session_the_server_closed_is_reopened_without_losing_the_message(alic
     assert (len(first.messages), len(second.messages)) == (1, 1)
     two.refresh_from_db()
     assert (two.attempts, two.last_error) == (1, "")
+
+
+def test_a_failure_is_logged_without_the_address_the_provider_quoted(alice, smtp_server, caplog):
+    smtp_server.recorder.refuse_next.append(
+        "550 5.1.1 <alice@example.com>: Recipient address rejected"
+    )
+    [row] = notify(user=alice, kind="welcome", context={})
+
+    with caplog.at_level("INFO"):
+        assert message_deliver(message_id=row.pk) == Status.FAILED
+
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("notifications")]
+    assert f"Outbox row {row.pk} failed; the reason is on the row." in ours
+    assert not [line for line in ours if "alice@example.com" in line]
+    row.refresh_from_db()
+    assert "alice@example.com" in row.last_error  # staff still see why, in the admin

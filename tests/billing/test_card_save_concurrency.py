@@ -1,0 +1,59 @@
+"""The add-card page and Stripe's webhooks save the same new card at about the same time."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from billing import gateway, services
+from billing.models import BillingAccount, PaymentMethod
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_two_saves_of_one_new_card_at_once_keep_one_card(alice, monkeypatch):
+    BillingAccount.objects.create(user=alice, stripe_customer_id="cus_Race")
+    card = gateway.Card(
+        payment_method_id="pm_Race",
+        customer_id="cus_Race",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2034,
+        country="US",
+        fingerprint="fpRace",
+        three_d_secure_supported=True,
+    )
+    # Both saves reach the insert together unless something makes one wait for the other.
+    both_checked = threading.Barrier(2)
+    create = PaymentMethod.objects.create
+
+    def create_when_both_checked(**values):
+        try:
+            both_checked.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass  # the other save is waiting for our lock: go on alone
+        return create(**values)
+
+    monkeypatch.setattr(PaymentMethod.objects, "create", create_when_both_checked)
+    errors: list[Exception] = []
+
+    def save() -> None:
+        try:
+            services.card_save(user=alice, card=card)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    saved = PaymentMethod.objects.get(user=alice)
+    assert (saved.stripe_payment_method_id, saved.is_default) == ("pm_Race", True)
