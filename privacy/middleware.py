@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
@@ -21,6 +22,7 @@ from django.utils.csp import CSP
 from core.consent import ADVERTISING, NECESSARY, consent_state
 
 from . import consent
+from .selectors import declaration_version
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,13 @@ class ConsentMiddleware:
             group = consent.group_of(name)
             if group and group != NECESSARY and not state.allows(group):
                 response.delete_cookie(name)
+        cookie = settings.PRIVACY_CONSENT_COOKIE
+        if getattr(request, "consent_new_visitor", False) and state.chosen:
+            if cookie not in response.cookies:
+                fresh = replace(state, visitor_id=consent.new_visitor_id())
+                consent.write(
+                    response, state=fresh, version=declaration_version(), at=state.chosen_at
+                )
         # Pages differ with the consent cookie (banner, scripts): shared caches must know.
         patch_vary_headers(response, ("Cookie",))
         if settings.GOOGLE_TAG_ID and state.allows(ADVERTISING):

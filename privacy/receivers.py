@@ -37,6 +37,13 @@ def record_session(sender, request: HttpRequest | None, user: User, **kwargs) ->
     )
 
 
+def new_visitor_after_logout(sender, request: HttpRequest | None, user: User, **kwargs) -> None:
+    # The middleware gives the browser a fresh visitor id with the same choice, so the
+    # next person at a shared computer is not linked to this customer in the ledger.
+    if request is not None:
+        request.consent_new_visitor = True
+
+
 def declaration_changed(sender, **kwargs) -> None:
     # Any change to the declared cookies gives a new declaration version: every visitor
     # is asked again on their next page.

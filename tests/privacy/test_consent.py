@@ -14,6 +14,7 @@ from privacy import consent
 from privacy.middleware import ConsentMiddleware
 from privacy.models import CookieConsentRecord, CookieFacts
 from privacy.selectors import current_documents, declaration_version
+from tests.factories import TEST_PASSWORD
 
 BANNER = "Cookies on OnePanel"
 
@@ -280,3 +281,34 @@ def test_a_malformed_choice_says_what_could_not_be_read(client):
     html = response.content.decode()
     assert "Your choice could not be read" in html and "at most 2000 characters" in html
     assert not CookieConsentRecord.objects.exists()
+
+
+def _cookie_data(client) -> dict:
+    return consent._decode(client.cookies["consent"].value)
+
+
+def test_signing_out_gives_the_browser_a_new_visitor_id_with_the_same_choice(client, alice):
+    client.post(reverse("account_login"), {"login": alice.email, "password": TEST_PASSWORD})
+    choose(client, choice="custom", functional="on")
+    before = _cookie_data(client)
+
+    response = client.post(reverse("account_logout"))
+
+    after = consent._decode(response.cookies["consent"].value)
+    assert after["v"] != before["v"]
+    assert (after["g"], after["d"], after["t"]) == (before["g"], before["d"], before["t"])
+    # The next person's choices are not linked to alice's in the ledger.
+    choose(client, choice="reject_all")
+    alice_row, next_row = CookieConsentRecord.objects.order_by("id")
+    assert alice_row.user == alice
+    assert next_row.user is None
+    assert next_row.visitor_id != alice_row.visitor_id
+
+
+@pytest.mark.django_db
+def test_signing_out_without_a_choice_sets_no_consent_cookie(client, alice):
+    client.force_login(alice)
+
+    response = client.post(reverse("account_logout"))
+
+    assert "consent" not in response.cookies
