@@ -181,11 +181,25 @@ class CreditNoteAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ("invoice", "attempt", "status", "amount", "currency", "created_at")
-    list_filter = ("status", "off_session")
+    list_display = (
+        "invoice",
+        "attempt",
+        "status",
+        "amount",
+        "currency",
+        "needs_refund",
+        "created_at",
+    )
+    list_filter = ("needs_refund", "status", "off_session")
     search_fields = ("invoice__number", "stripe_payment_intent_id")
     list_select_related = ("invoice",)
     readonly_fields = [field.name for field in Payment._meta.fields]
+    actions = ["refund_handled"]
+
+    @admin.action(description="Refunded in Stripe: clear “needs refund”", permissions=["change"])
+    def refund_handled(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        done = services.payment_refund_handled(payments=queryset)
+        self.message_user(request, f"{done} payment(s) no longer need a refund.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -367,10 +367,21 @@ class Payment(models.Model):
     failure_message = models.CharField(max_length=255, blank=True)
     off_session = models.BooleanField(default=False)
     disputed_at = models.DateTimeField(null=True, blank=True)
+    # Money that came in for an invoice no longer payable (cancelled or paid another way
+    # meanwhile): staff refund it in Stripe, then clear the flag in admin.
+    needs_refund = models.BooleanField("needs refund", default=False)
+    needs_refund_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(needs_refund=True),
+                name="billing_pay_needs_refund",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["invoice", "attempt"], name="billing_payment_attempt"),
             models.UniqueConstraint(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from notifications.services import notify
 
 
@@ -17,3 +19,10 @@ def tell_customer(*, user: Any, kind: str, context: dict[str, Any]) -> None:
     if user is None or not user.is_active or not user.email:
         return
     notify(user=user, kind=kind, context=context, category="transactional")
+
+
+def tell_staff(*, kind: str, context: dict[str, Any]) -> None:
+    """Queues the transactional email `kind` to every active staff user with an address."""
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    for user in staff.order_by("pk"):
+        notify(user=user, kind=kind, context=context, category="transactional")

@@ -39,7 +39,7 @@ from .models import (
     TaxRate,
 )
 from .money import format_money, percent_of
-from .notices import tell_customer
+from .notices import tell_customer, tell_staff
 
 logger = logging.getLogger(__name__)
 
@@ -570,13 +570,7 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
     payment.save(update_fields=fields)
     if new_status == PaymentStatus.SUCCEEDED:
         if not invoice_mark_paid(invoice=payment.invoice):
-            # Money came in for an invoice that was paid another way or cancelled.
-            logger.error(
-                "Payment %s succeeded on invoice %s, which is %s: refund it in Stripe.",
-                payment.pk,
-                payment.invoice.number,
-                Invoice.objects.filter(pk=payment.invoice_id).values_list("status", flat=True)[0],
-            )
+            payment_flag_for_refund(payment=payment)
     elif new_status == PaymentStatus.FAILED and payment.off_session:
         tell_customer(
             user=payment.invoice.user,
@@ -584,6 +578,44 @@ def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
             context={**_invoice_context(payment.invoice), "reason": payment.failure_message},
         )
     return payment
+
+
+def payment_flag_for_refund(*, payment: Payment) -> bool:
+    """Money came in for an invoice that was paid another way or cancelled meanwhile:
+    flags the payment "needs refund" and tells staff, once per payment (a conditional
+    update, so a redelivered webhook or a second caller does nothing)."""
+    now = timezone.now()
+    flagged = Payment.objects.filter(pk=payment.pk, needs_refund_since__isnull=True).update(
+        needs_refund=True, needs_refund_since=now
+    )
+    if not flagged:
+        return False
+    payment.needs_refund, payment.needs_refund_since = True, now
+    invoice_status = Invoice.objects.values_list("status", flat=True).get(pk=payment.invoice_id)
+    logger.error(
+        "Payment %s succeeded on invoice %s, which is %s: refund it in Stripe.",
+        payment.pk,
+        payment.invoice.number,
+        invoice_status,
+    )
+    tell_staff(
+        kind="billing-staff-payment-needs-refund",
+        context={
+            "invoice_number": payment.invoice.number,
+            "invoice_status": InvoiceStatus(invoice_status).label.lower(),
+            "amount": format_money(payment.amount, payment.currency),
+            "payment_intent": payment.stripe_payment_intent_id,
+            "payment_admin_url": settings.SITE_URL.rstrip("/")
+            + reverse("admin:billing_payment_change", args=[payment.pk]),
+        },
+    )
+    return True
+
+
+def payment_refund_handled(*, payments: Any) -> int:
+    """Staff refunded these flagged payments in Stripe; `needs_refund_since` stays as the
+    record (and keeps a redelivered event from flagging them again)."""
+    return payments.filter(needs_refund=True).update(needs_refund=False)
 
 
 def _intent_mismatch(*, payment: Payment, intent: gateway.PaymentIntent) -> str:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("billing/details/", views.billing_details, name="details"),
     path("billing/cards/", views.payment_methods, name="payment_methods"),
     path("billing/cards/add/", views.card_add, name="card_add"),
+    path("billing/cards/add/intent/", views.card_setup_intent, name="card_setup_intent"),
     path("billing/cards/add/complete/", views.card_setup_complete, name="card_setup_complete"),
     path("billing/cards/<int:pk>/default/", views.card_make_default, name="card_default"),
     path("billing/cards/<int:pk>/remove/", views.card_delete, name="card_remove"),

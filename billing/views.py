@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -280,22 +280,33 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def card_add(request: HttpRequest) -> HttpResponse:
-    try:
-        intent = services.card_setup_begin(user=request.user)
-    except gateway.PaymentError as exc:
-        messages.error(request, exc.message)
+    """The Card Element form. Side-effect free: the SetupIntent (and the Stripe customer on
+    first need) is made by card_setup_intent, which the page's script POSTs to."""
+    if not gateway.is_configured():
+        messages.error(request, "Card payments are not available: Stripe is not configured.")
         return redirect("billing:payment_methods")
     return render(
         request,
         "billing/card_add.html",
         {
-            "client_secret": intent.client_secret,
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             "next": request.GET.get("next", ""),
         },
     )
+
+
+@login_required
+@require_POST
+def card_setup_intent(request: HttpRequest) -> JsonResponse:
+    """A SetupIntent for the signed-in customer; its client_secret goes to Stripe.js only."""
+    try:
+        intent = services.card_setup_begin(user=request.user)
+    except gateway.PaymentError as exc:
+        return JsonResponse({"error": exc.message}, status=502)
+    return JsonResponse({"client_secret": intent.client_secret})
 
 
 @login_required

@@ -215,7 +215,7 @@ def test_the_add_card_page_loads_stripe_js_from_the_setting(localstripe, alice_c
     response = alice_client.get(reverse("billing:card_add"))
     body = response.content.decode()
     assert f'<script src="{localstripe}/js.stripe.com/v3/"></script>' in body
-    assert 'data-client-secret="seti_' in body
+    assert 'data-intent-url="/billing/cards/add/intent/"' in body
     assert localstripe in response["Content-Security-Policy"]
 
 

@@ -10,6 +10,34 @@
     card.mount("#card-element");
     var errors = document.getElementById("card-errors");
     var button = document.getElementById("card-submit");
+    var clientSecret = null;
+    // The SetupIntent is made by a CSRF-protected POST when the customer saves, never by
+    // loading the page; a card error keeps the same SetupIntent for the next try.
+    var setupIntentSecret = function () {
+      if (clientSecret) {
+        return Promise.resolve(clientSecret);
+      }
+      return fetch(cardForm.dataset.intentUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "X-CSRFToken": cardForm.querySelector("input[name=csrfmiddlewaretoken]").value,
+          Accept: "application/json",
+        },
+      })
+        .then(function (response) {
+          return response.json().catch(function () {
+            return { error: "Your card could not be saved. Please try again." };
+          });
+        })
+        .then(function (body) {
+          if (!body.client_secret) {
+            throw new Error(body.error || "Your card could not be saved. Please try again.");
+          }
+          clientSecret = body.client_secret;
+          return clientSecret;
+        });
+    };
     cardForm.addEventListener("submit", function (event) {
       if (document.getElementById("setup-intent-id").value) {
         return;
@@ -17,8 +45,10 @@
       event.preventDefault();
       button.disabled = true;
       errors.textContent = "";
-      stripe
-        .confirmCardSetup(cardForm.dataset.clientSecret, { payment_method: { card: card } })
+      setupIntentSecret()
+        .then(function (secret) {
+          return stripe.confirmCardSetup(secret, { payment_method: { card: card } });
+        })
         .then(function (result) {
           if (result.error) {
             errors.textContent = result.error.message || "Your card could not be saved.";
@@ -27,6 +57,10 @@
           }
           document.getElementById("setup-intent-id").value = result.setupIntent.id;
           cardForm.submit();
+        })
+        .catch(function (error) {
+          errors.textContent = error.message || "Your card could not be saved.";
+          button.disabled = false;
         });
     });
   }
