@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 
 from . import services
@@ -166,21 +167,16 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_display = ("number", "invoice", "amount", "currency", "issued_on")
     search_fields = ("number", "invoice__number")
     list_select_related = ("invoice",)
-    readonly_fields = [field.name for field in CreditNote._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: CreditNote | None = None) -> bool:
-        return False
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """The record of a charge: without it a late webhook cannot find its invoice."""
+
     list_display = (
         "invoice",
         "attempt",
@@ -193,7 +189,6 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ("needs_refund", "status", "off_session")
     search_fields = ("invoice__number", "stripe_payment_intent_id")
     list_select_related = ("invoice",)
-    readonly_fields = [field.name for field in Payment._meta.fields]
     actions = ["refund_handled"]
 
     @admin.action(description="Refunded in Stripe: clear “needs refund”", permissions=["change"])
@@ -201,31 +196,19 @@ class PaymentAdmin(admin.ModelAdmin):
         done = services.payment_refund_handled(payments=queryset)
         self.message_user(request, f"{done} payment(s) no longer need a refund.", messages.SUCCESS)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Payment | None = None) -> bool:
-        # The record of a charge: without it a late webhook cannot find its invoice.
-        return False
-
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(admin.ModelAdmin):
-    """Card metadata only: there is no card number to show."""
+class PaymentMethodAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """Card metadata only: there is no card number to show.
+
+    Deleting our copy would leave the card attached (and chargeable) at Stripe; a card
+    is removed by the customer or detached at Stripe.
+    """
 
     list_display = ("user", "brand", "last4", "exp_month", "exp_year", "country", "is_default")
     list_filter = ("brand", "three_d_secure_supported")
     search_fields = ("user__email", "last4", "stripe_payment_method_id")
     list_select_related = ("user",)
-    readonly_fields = [field.name for field in PaymentMethod._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: PaymentMethod | None = None) -> bool:
-        # Deleting our copy would leave the card attached (and chargeable) at Stripe;
-        # a card is removed by the customer or detached at Stripe.
-        return False
 
 
 @admin.register(StripeEvent)
