@@ -5,9 +5,6 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 
-admin.site.site_header = "OnePanel staff"
-admin.site.site_title = "OnePanel staff"
-
 urlpatterns = [
     path("", include("core.urls")),
     path("account/", include("accounts.urls")),

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from collections.abc import Callable
+from functools import wraps
+
+from allauth.account.decorators import secure_admin_login
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 
 class RecordAdminMixin:
@@ -19,3 +28,39 @@ class RecordAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class OnePanelAdminSite(admin.AdminSite):
+    """The staff site: signed in through allauth, and only with a second factor when required.
+
+    Django's own admin login knows nothing of allauth's rate limits, MFA or user
+    sessions, so the login view hands over to allauth's (`secure_admin_login`).
+    With ADMIN_REQUIRE_MFA (production), a staff member without TOTP is sent to
+    set it up before any admin page opens.
+    """
+
+    site_header = "OnePanel staff"
+    site_title = "OnePanel staff"
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return secure_admin_login(super().login)(request, extra_context)
+
+    def admin_view(self, view: Callable, cacheable: bool = False) -> Callable:
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def enrolled_view(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            user = request.user
+            if (
+                settings.ADMIN_REQUIRE_MFA
+                and user.is_active
+                and user.is_staff
+                and not is_mfa_enabled(user, [Authenticator.Type.TOTP])
+            ):
+                messages.warning(
+                    request, "Set up two-factor authentication before opening the staff site."
+                )
+                return redirect("mfa_activate_totp")
+            return inner(request, *args, **kwargs)
+
+        return enrolled_view

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -8,3 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         autodiscover_modules("dashboard")
+
+
+class OnePanelAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with our site (allauth sign-in, MFA for staff) as admin.site."""
+
+    default = False
+    default_site = "core.admin.OnePanelAdminSite"

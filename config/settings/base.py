@@ -87,7 +87,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEMO_DATA_ALLOWED = True
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.OnePanelAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -225,6 +225,8 @@ MFA_ADAPTER = "accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 USERSESSIONS_TRACK_ACTIVITY = True
+# Staff without TOTP are sent to set it up before any admin page opens (always on in production).
+ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=False)
 # How many reverse proxies sit in front of the app: allauth (and our consent records) then
 # take the client address from X-Forwarded-For instead of the proxy's.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
