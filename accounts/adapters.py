@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest
@@ -11,6 +12,18 @@ from .crypto import make_cipher
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUPS
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: str) -> str:
+        """The failed-login limit per account counts per account *and* address.
+
+        allauth keys it by the email alone, so five wrong guesses from anywhere locked
+        the owner out as well (OWASP ASVS 6.3: throttling must not let anyone lock an
+        account). Keyed by email and client address, the guesser is slowed and the
+        owner, signing in from their own address, is not; the per-address limit still
+        caps guessing across many accounts.
+        """
+        ip = ratelimit.get_ip(request)
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{ip}"
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from allauth.usersessions.forms import ManageUserSessionsForm
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from .forms import ProfileForm
 from .selectors import user_security_summary, user_session_list
@@ -21,7 +23,20 @@ def account_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _changes_phone(request: HttpRequest) -> bool:
+    """Whether this request saves a different phone number (where SMS alerts go)."""
+    if request.method != "POST":
+        return False
+    submitted = to_python(request.POST.get("phone", ""))
+    if not isinstance(submitted, PhoneNumber) or not submitted.is_valid():
+        return False  # the form refuses it; nothing changes
+    return submitted != request.user.phone
+
+
 @login_required
+# Like the email address, the phone number only changes after a fresh password or TOTP
+# check: allauth stashes the POST, asks, and replays it.
+@reauthentication_required(allow_get=True, enabled=_changes_phone)
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():

@@ -7,5 +7,7 @@ from .navigation import client_area_menu
 
 
 def site(request: HttpRequest) -> dict[str, object]:
-    menu = client_area_menu(request.path) if request.user.is_authenticated else []
+    # Error pages raised before AuthenticationMiddleware ran (a disallowed Host) have no user.
+    user = getattr(request, "user", None)
+    menu = client_area_menu(request.path) if user is not None and user.is_authenticated else []
     return {"SITE_NAME": settings.SITE_NAME, "client_menu": menu}

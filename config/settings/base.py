@@ -111,7 +111,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.RefuseTraceMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -271,6 +273,27 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+# Permissions-Policy on every response (django-permissions-policy): no page of ours uses a
+# camera, microphone, location or sensor; payment stays for Stripe's iframes (set below).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -367,6 +390,7 @@ STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 _stripe_js_origin = "{0.scheme}://{0.netloc}".format(urlsplit(STRIPE_JS_URL))
 SECURE_CSP["script-src"].append(_stripe_js_origin)
 SECURE_CSP["frame-src"] = [CSP.SELF, _stripe_js_origin, "https://hooks.stripe.com"]
+PERMISSIONS_POLICY["payment"] = ["self", _stripe_js_origin]
 SECURE_CSP["connect-src"] = [
     CSP.SELF,
     _stripe_js_origin,

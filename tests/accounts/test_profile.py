@@ -29,6 +29,8 @@ def test_it_shows_the_profile_form_filled_in(alice_client, alice):
 
 
 def test_it_saves_every_profile_field(alice_client, alice):
+    # A new phone number needs a recent password check (tests/accounts/test_phone_reauthentication).
+    alice_client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
     response = alice_client.post(reverse("accounts:profile"), PROFILE)
 
     assert response.status_code == 302
