@@ -7,7 +7,6 @@ from django.http import HttpRequest
 from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 
-from . import services
 from .models import (
     BillingAccount,
     CreditNote,
@@ -22,6 +21,7 @@ from .models import (
     StripeEvent,
     TaxRate,
 )
+from .services import payments, refunds
 
 
 class PriceInline(admin.TabularInline):
@@ -132,7 +132,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         done = 0
         for invoice in queryset:
             try:
-                done += services.invoice_mark_paid_outside_stripe(invoice=invoice)
+                done += payments.invoice_mark_paid_outside_stripe(invoice=invoice)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
@@ -143,7 +143,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         for invoice in queryset:
             try:
-                note = services.invoice_refund(invoice=invoice, reason="Refunded by staff")
+                note = refunds.invoice_refund(invoice=invoice, reason="Refunded by staff")
             except ApplicationError as exc:
                 self.message_user(request, f"{invoice.number}: {exc.message}", messages.ERROR)
             else:
@@ -160,7 +160,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         done = 0
         for invoice in queryset:
             try:
-                done += services.invoice_cancel(invoice=invoice)
+                done += payments.invoice_cancel(invoice=invoice)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)
@@ -193,7 +193,7 @@ class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Refunded in Stripe: clear “needs refund”", permissions=["change"])
     def refund_handled(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
-        done = services.payment_refund_handled(payments=queryset)
+        done = payments.payment_refund_handled(payments=queryset)
         self.message_user(request, f"{done} payment(s) no longer need a refund.", messages.SUCCESS)
 
 

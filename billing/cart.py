@@ -11,7 +11,7 @@ import secrets
 from django.http import HttpRequest
 
 from .models import BillingCycle
-from .services import CartLine
+from .services.orders import CartLine
 
 SESSION_KEY = "billing_cart"
 TOKEN_KEY = "billing_cart_token"  # noqa: S105 - a session key, not a secret

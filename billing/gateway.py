@@ -1,7 +1,9 @@
 """Every call to Stripe goes through this module; nothing else imports stripe.
 
 It returns our own dataclasses and raises PaymentError with words a customer can
-read, so the rest of billing (and its tests) never touch SDK objects.
+read, so the rest of billing (and its tests) never touch SDK objects. Every call
+goes through `_call`, the one place a StripeError becomes a PaymentError. Webhook
+payloads are read here too (`*_from_payload`), into the same dataclasses.
 STRIPE_API_BASE points the client at another server (localstripe in development
 and tests); tests may also pass their own stripe.HTTPClient through
 `use_http_client` to answer with objects shaped as in Stripe's API reference.
@@ -10,23 +12,41 @@ and tests); tests may also pass their own stripe.HTTPClient through
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import stripe
 from django.conf import settings
 
+from core.exceptions import ApplicationError
+
 _http_client: stripe.HTTPClient | None = None
 
 
-class PaymentError(Exception):
-    """A Stripe call failed; `message` is safe to show to the customer."""
+class PaymentError(ApplicationError):
+    """A Stripe call failed; `message` is safe to show to the customer.
 
-    def __init__(self, message: str, *, code: str = "", decline_code: str = "") -> None:
+    It is an ApplicationError, so a page shows it like any other broken rule.
+    `permanent` says whether asking again can help: a declined card, a request
+    Stripe refuses or a missing configuration stay as they are (permanent); a
+    timeout, a lost connection, a rate limit or an error on Stripe's side may
+    pass (transient), so tasks retry those only.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool, code: str = "", decline_code: str = ""
+    ) -> None:
         super().__init__(message)
-        self.message = message
+        self.permanent = permanent
         self.code = code
         self.decline_code = decline_code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Celery pickles a task's error; keyword-only arguments need spelling out.
+        keywords = {"permanent": self.permanent, "code": self.code}
+        return (partial(PaymentError, decline_code=self.decline_code, **keywords), (self.message,))
 
 
 class WebhookSignatureError(Exception):
@@ -106,7 +126,9 @@ def use_http_client(client: stripe.HTTPClient | None) -> None:
 
 def _client() -> stripe.StripeClient:
     if not is_configured():
-        raise PaymentError("Card payments are not available: Stripe is not configured.")
+        raise PaymentError(
+            "Card payments are not available: Stripe is not configured.", permanent=True
+        )
     options: dict[str, Any] = {"max_network_retries": 2}
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
@@ -117,6 +139,23 @@ def _client() -> stripe.StripeClient:
 
 def _plain(obj: Any) -> dict[str, Any]:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _call[T](request: Callable[[stripe.StripeClient], T]) -> T:
+    """Runs one request against Stripe; a StripeError comes out as our PaymentError."""
+    client = _client()
+    try:
+        return request(client)
+    except stripe.StripeError as exc:
+        raise _error(exc) from exc
+
+
+def _is_transient(exc: stripe.StripeError) -> bool:
+    """Timeouts and lost connections, rate limits (429, also Stripe's lock timeouts)
+    and errors on Stripe's side (5xx): the same request may succeed later."""
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
+        return True
+    return (exc.http_status or 0) >= 500
 
 
 def _error(exc: stripe.StripeError) -> PaymentError:
@@ -130,24 +169,41 @@ def _error(exc: stripe.StripeError) -> PaymentError:
             or exc.user_message
             or "Your card was declined."
         )
-        return PaymentError(message, code=code, decline_code=decline_code)
+        return PaymentError(message, permanent=True, code=code, decline_code=decline_code)
     if isinstance(exc, stripe.APIConnectionError):
-        return PaymentError("We could not reach our payment provider. Please try again shortly.")
+        return PaymentError(
+            "We could not reach our payment provider. Please try again shortly.", permanent=False
+        )
     if isinstance(exc, stripe.AuthenticationError):
-        return PaymentError("Card payments are not available: Stripe rejected our API key.")
+        return PaymentError(
+            "Card payments are not available: Stripe rejected our API key.", permanent=True
+        )
     return PaymentError(
         "Our payment provider could not complete this request. Please try again.",
+        permanent=not _is_transient(exc),
         code=getattr(exc, "code", "") or "",
     )
+
+
+def _is_missing(exc: stripe.StripeError) -> bool:
+    return isinstance(exc, stripe.InvalidRequestError) and (
+        getattr(exc, "code", "") == "resource_missing" or getattr(exc, "http_status", 0) == 404
+    )
+
+
+def _id_of(value: Any) -> str:
+    """An expandable field: Stripe sends either the id or the whole object."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(value or "")
 
 
 def _card(pm: dict[str, Any]) -> Card:
     card = pm.get("card") or {}
     usage = card.get("three_d_secure_usage") or {}
-    customer = pm.get("customer") or ""
     return Card(
         payment_method_id=pm["id"],
-        customer_id=customer if isinstance(customer, str) else customer.get("id", ""),
+        customer_id=_id_of(pm.get("customer")),
         brand=card.get("brand", "") or "card",
         last4=card.get("last4", "") or "",
         exp_month=int(card.get("exp_month") or 0),
@@ -158,135 +214,120 @@ def _card(pm: dict[str, Any]) -> Card:
     )
 
 
-def _payment_intent(pi: dict[str, Any]) -> PaymentIntent:
+def payment_intent_from_payload(pi: dict[str, Any]) -> PaymentIntent:
+    """A payment_intent object (from a response or a webhook event) as our PaymentIntent."""
     error = pi.get("last_payment_error") or {}
     decline = error.get("decline_code") or error.get("code") or ""
     failure = ""
     if error:
         failure = DECLINE_MESSAGES.get(decline) or error.get("message") or "Your card was declined."
-    charge = pi.get("latest_charge") or ""
-    if isinstance(charge, dict):
-        charge = charge.get("id", "")
-    customer = pi.get("customer") or ""
     return PaymentIntent(
-        id=pi["id"],
+        id=str(pi.get("id") or ""),
         status=pi.get("status", ""),
         client_secret=pi.get("client_secret") or "",
         amount=int(pi.get("amount") or 0),
         currency=(pi.get("currency") or "").upper(),
-        charge_id=charge,
+        charge_id=_id_of(pi.get("latest_charge")),
         failure_message=failure,
         metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
-        customer_id=customer if isinstance(customer, str) else customer.get("id", ""),
+        customer_id=_id_of(pi.get("customer")),
     )
 
 
 def customer_create(*, email: str, name: str, user_id: int, idempotency_key: str) -> str:
     """A new Stripe customer; the idempotency key makes a retried call return the same one."""
-    try:
-        customer = _client().v1.customers.create(
+    customer = _call(
+        lambda client: client.v1.customers.create(
             params={"email": email, "name": name, "metadata": {"user_id": str(user_id)}},
             options={"idempotency_key": idempotency_key},
         )
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
+    )
     return customer.id
 
 
 def customer_delete(*, customer_id: str) -> None:
     """Deletes the Stripe customer, which detaches every card it had. Idempotent."""
-    try:
-        _client().v1.customers.delete(customer_id)
-    except stripe.InvalidRequestError as exc:
-        if getattr(exc, "code", "") == "resource_missing" or getattr(exc, "http_status", 0) == 404:
-            return
-        raise _error(exc) from exc
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
+
+    def delete(client: stripe.StripeClient) -> None:
+        try:
+            client.v1.customers.delete(customer_id)
+        except stripe.InvalidRequestError as exc:
+            if not _is_missing(exc):
+                raise
+
+    _call(delete)
 
 
 def customer_set_default_payment_method(*, customer_id: str, payment_method_id: str) -> None:
-    try:
-        _client().v1.customers.update(
+    _call(
+        lambda client: client.v1.customers.update(
             customer_id,
             params={"invoice_settings": {"default_payment_method": payment_method_id}},
         )
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
+    )
 
 
 def customer_default_payment_method(*, customer_id: str) -> str:
     """The payment method Stripe has as the customer's default now ("" when none)."""
-    try:
-        customer = _plain(_client().v1.customers.retrieve(customer_id))
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
-    default = (customer.get("invoice_settings") or {}).get("default_payment_method") or ""
-    return default if isinstance(default, str) else default.get("id", "")
+    customer = _plain(_call(lambda client: client.v1.customers.retrieve(customer_id)))
+    return _id_of((customer.get("invoice_settings") or {}).get("default_payment_method"))
 
 
 def setup_intent_create(*, customer_id: str) -> SetupIntent:
-    try:
-        intent = _client().v1.setup_intents.create(
+    intent = _call(
+        lambda client: client.v1.setup_intents.create(
             params={
                 "customer": customer_id,
                 "usage": "off_session",
                 "payment_method_types": ["card"],
             }
         )
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
-    return _setup_intent(_plain(intent))
+    )
+    return setup_intent_from_payload(_plain(intent))
 
 
 def setup_intent_retrieve(*, setup_intent_id: str) -> SetupIntent:
-    try:
-        intent = _client().v1.setup_intents.retrieve(setup_intent_id)
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
-    return _setup_intent(_plain(intent))
+    intent = _call(lambda client: client.v1.setup_intents.retrieve(setup_intent_id))
+    return setup_intent_from_payload(_plain(intent))
 
 
-def _setup_intent(data: dict[str, Any]) -> SetupIntent:
-    pm = data.get("payment_method") or ""
-    customer = data.get("customer") or ""
+def setup_intent_from_payload(data: dict[str, Any]) -> SetupIntent:
+    """A setup_intent object (from a response or a webhook event) as our SetupIntent."""
     return SetupIntent(
-        id=data["id"],
+        id=str(data.get("id") or ""),
         client_secret=data.get("client_secret") or "",
         status=data.get("status", ""),
-        payment_method_id=pm if isinstance(pm, str) else pm.get("id", ""),
-        customer_id=customer if isinstance(customer, str) else customer.get("id", ""),
+        payment_method_id=_id_of(data.get("payment_method")),
+        customer_id=_id_of(data.get("customer")),
     )
 
 
 def payment_method_retrieve(*, payment_method_id: str) -> Card:
-    try:
-        pm = _client().v1.payment_methods.retrieve(payment_method_id)
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
+    pm = _call(lambda client: client.v1.payment_methods.retrieve(payment_method_id))
     return _card(_plain(pm))
 
 
 def payment_method_attach(*, payment_method_id: str, customer_id: str) -> Card:
-    try:
-        pm = _client().v1.payment_methods.attach(
+    pm = _call(
+        lambda client: client.v1.payment_methods.attach(
             payment_method_id, params={"customer": customer_id}
         )
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
+    )
     return _card(_plain(pm))
 
 
 def payment_method_detach(*, payment_method_id: str) -> None:
-    try:
-        _client().v1.payment_methods.detach(payment_method_id)
-    except stripe.InvalidRequestError as exc:
-        # Already detached (or deleted) at Stripe: the outcome we wanted.
-        if getattr(exc, "code", "") == "resource_missing" or "not attached" in str(exc).lower():
-            return
-        raise _error(exc) from exc
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
+    def detach(client: stripe.StripeClient) -> None:
+        try:
+            client.v1.payment_methods.detach(payment_method_id)
+        except stripe.InvalidRequestError as exc:
+            # Already detached (or deleted) at Stripe: the outcome we wanted.
+            if getattr(exc, "code", "") != "resource_missing" and (
+                "not attached" not in str(exc).lower()
+            ):
+                raise
+
+    _call(detach)
 
 
 def payment_intent_create(
@@ -315,63 +356,55 @@ def payment_intent_create(
     }
     if off_session:
         params["off_session"] = True
-    try:
-        intent = _client().v1.payment_intents.create(
-            params=params, options={"idempotency_key": idempotency_key}
-        )
-    except stripe.CardError as exc:
-        body = exc.json_body or {}
-        intent_data = (body.get("error") or {}).get("payment_intent")
-        if intent_data:
-            result = _payment_intent(intent_data)
-            if not result.failure_message:
-                result = PaymentIntent(
-                    **{**result.__dict__, "failure_message": _error(exc).message}
-                )
-            return result
-        raise _error(exc) from exc
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
-    return _payment_intent(_plain(intent))
+
+    def create(client: stripe.StripeClient) -> PaymentIntent:
+        try:
+            intent = client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.CardError as exc:
+            intent_data = ((exc.json_body or {}).get("error") or {}).get("payment_intent")
+            if not intent_data:
+                raise
+            declined = payment_intent_from_payload(intent_data)
+            if declined.failure_message:
+                return declined
+            return replace(declined, failure_message=_error(exc).message)
+        return payment_intent_from_payload(_plain(intent))
+
+    return _call(create)
 
 
 def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
-    try:
-        intent = _client().v1.payment_intents.retrieve(payment_intent_id)
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
-    return _payment_intent(_plain(intent))
+    intent = _call(lambda client: client.v1.payment_intents.retrieve(payment_intent_id))
+    return payment_intent_from_payload(_plain(intent))
 
 
 def payment_intent_cancel(*, payment_intent_id: str) -> PaymentIntent:
     """Cancels an intent still waiting for the customer; PaymentError when it can no
     longer be cancelled (it succeeded or is processing meanwhile)."""
-    try:
-        intent = _client().v1.payment_intents.cancel(payment_intent_id)
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
-    return _payment_intent(_plain(intent))
+    intent = _call(lambda client: client.v1.payment_intents.cancel(payment_intent_id))
+    return payment_intent_from_payload(_plain(intent))
 
 
 def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str) -> Refund:
-    try:
-        refund = _client().v1.refunds.create(
+    refund = _call(
+        lambda client: client.v1.refunds.create(
             params={"payment_intent": payment_intent_id, "amount": amount},
             options={"idempotency_key": idempotency_key},
         )
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
+    )
     return _refund(_plain(refund))
 
 
 def refund_list(*, payment_intent_id: str) -> list[Refund]:
     """Every refund of a PaymentIntent (charge objects no longer embed their refunds)."""
-    try:
-        page = _client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
-        data = [_plain(refund) for refund in page.auto_paging_iter()]
-    except stripe.StripeError as exc:
-        raise _error(exc) from exc
-    return [_refund(item) for item in data]
+
+    def list_all(client: stripe.StripeClient) -> list[dict[str, Any]]:
+        page = client.v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+        return [_plain(refund) for refund in page.auto_paging_iter()]
+
+    return [_refund(item) for item in _call(list_all)]
 
 
 def _refund(data: dict[str, Any]) -> Refund:
@@ -400,10 +433,64 @@ def webhook_event(*, payload: bytes, signature: str) -> dict[str, Any]:
     return event
 
 
-def card_from_payload(data: dict[str, Any]) -> Card:
-    """A payment_method object from a webhook event, as our Card."""
+# --- webhook payloads ------------------------------------------------------
+# A stored event is applied later by a worker; these read its object into our
+# dataclasses. An object missing what a handler needs reads as None.
+
+
+@dataclass(frozen=True)
+class Charge:
+    payment_intent_id: str
+    amount_refunded: int
+    refunds: list[Refund]  # as listed in the payload, which may be incomplete
+
+
+@dataclass(frozen=True)
+class Dispute:
+    payment_intent_id: str
+    reason: str
+
+
+def event_object(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The object an event is about (`data.object`), None when it carries none."""
+    data = payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    return obj if isinstance(obj, dict) else None
+
+
+def object_id_from_payload(data: dict[str, Any]) -> str:
+    """The id of any Stripe object in a payload ("" when it has none)."""
+    return _id_of(data)
+
+
+def card_from_payload(data: dict[str, Any]) -> Card | None:
+    """A payment_method object as our Card; None for other kinds of payment method."""
+    if data.get("type") not in (None, "card") or not data.get("id"):
+        return None
     return _card(data)
 
 
-def payment_intent_from_payload(data: dict[str, Any]) -> PaymentIntent:
-    return _payment_intent(data)
+def charge_from_payload(data: dict[str, Any]) -> Charge:
+    """A charge object; its refund list counts a refund with no status as succeeded."""
+    refunds = [
+        Refund(
+            id=str(item.get("id", "")),
+            status=str(item.get("status") or "succeeded"),
+            amount=int(item.get("amount") or 0),
+            currency=str(item.get("currency") or "").upper(),
+        )
+        for item in ((data.get("refunds") or {}).get("data") or [])
+        if item.get("id")
+    ]
+    return Charge(
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        amount_refunded=int(data.get("amount_refunded") or 0),
+        refunds=refunds,
+    )
+
+
+def dispute_from_payload(data: dict[str, Any]) -> Dispute:
+    return Dispute(
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        reason=str(data.get("reason") or "no reason given"),
+    )

@@ -16,7 +16,7 @@ from .models import (
     Service,
     ServiceStatus,
 )
-from .services import CartLine
+from .services.orders import CartLine
 
 
 def catalogue(*, currency: str) -> list[Product]:

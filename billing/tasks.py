@@ -1,27 +1,46 @@
-"""Celery wrappers: ids in, fresh state loaded, every job safe to run twice."""
+"""Celery wrappers: ids in, fresh state loaded, every job safe to run twice.
+
+Only a transient gateway error (Stripe unreachable, rate-limited, failing on its
+side) is retried, with backoff; a permanent one (a declined card, a request Stripe
+refuses, Stripe not configured) would fail the same way again.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import NoReturn
+
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
 
-from . import gateway, services
-from .webhooks import stripe_event_apply
+from . import gateway
+from .services import invoices, payments
+from .services.stripe_events import stripe_event_apply
 
 
-@shared_task(
-    autoretry_for=(gateway.PaymentError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def process_stripe_event(event_pk: int) -> bool:
-    return stripe_event_apply(event_pk=event_pk)
+def _retry_if_transient(task: Task, exc: gateway.PaymentError) -> NoReturn:
+    """Retries `task` with backoff when `exc` may pass (until max_retries, then `exc`
+    is raised); raises `exc` at once when it is permanent."""
+    if exc.permanent:
+        raise exc
+    countdown = get_exponential_backoff_interval(
+        factor=1, retries=task.request.retries, maximum=600, full_jitter=True
+    )
+    raise task.retry(exc=exc, countdown=countdown)
+
+
+@shared_task(bind=True, max_retries=5)
+def process_stripe_event(self: Task, event_pk: int) -> bool:
+    try:
+        return stripe_event_apply(event_pk=event_pk)
+    except gateway.PaymentError as exc:
+        _retry_if_transient(self, exc)
 
 
 @shared_task
 def generate_renewal_invoices() -> int:
-    ids = services.renewals_generate(
+    ids = invoices.renewals_generate(
         today=timezone.localdate(), days_ahead=settings.BILLING_RENEWAL_DAYS_AHEAD
     )
     for start in range(0, len(ids), 500):
@@ -31,33 +50,33 @@ def generate_renewal_invoices() -> int:
 
 @shared_task
 def announce_invoices(invoice_ids: list[int], kind: str) -> None:
-    services.invoices_announce(invoice_ids=invoice_ids, kind=kind)
+    invoices.invoices_announce(invoice_ids=invoice_ids, kind=kind)
 
 
 @shared_task
 def mark_overdue_and_suspend() -> dict[str, int]:
     today = timezone.localdate()
-    overdue = services.invoices_mark_overdue(today=today)
-    services.invoices_announce(invoice_ids=overdue, kind="billing-invoice-overdue")
-    suspended = services.services_suspend_overdue(
+    overdue = invoices.invoices_mark_overdue(today=today)
+    invoices.invoices_announce(invoice_ids=overdue, kind="billing-invoice-overdue")
+    suspended = invoices.services_suspend_overdue(
         today=today, grace_days=settings.BILLING_SUSPEND_AFTER_DAYS
     )
-    services.services_announce_suspension(service_ids=suspended)
+    invoices.services_announce_suspension(service_ids=suspended)
     return {"overdue": len(overdue), "suspended": len(suspended)}
 
 
 @shared_task
 def send_payment_reminders() -> int:
-    ids = services.invoices_due_for_reminder(
+    ids = invoices.invoices_due_for_reminder(
         today=timezone.localdate(), days_before=settings.BILLING_REMINDER_DAYS_BEFORE
     )
-    services.invoices_announce(invoice_ids=ids, kind="billing-payment-reminder")
+    invoices.invoices_announce(invoice_ids=ids, kind="billing-payment-reminder")
     return len(ids)
 
 
 @shared_task
 def auto_charge_due_invoices() -> int:
-    ids = services.invoices_to_auto_charge(
+    ids = payments.invoices_to_auto_charge(
         today=timezone.localdate(), max_attempts=settings.BILLING_AUTO_CHARGE_MAX_ATTEMPTS
     )
     for invoice_id in ids:
@@ -67,12 +86,17 @@ def auto_charge_due_invoices() -> int:
 
 @shared_task
 def charge_invoice(invoice_id: int) -> str:
-    outcome = services.invoice_auto_charge(invoice_id=invoice_id)
+    """No retry here: a failed attempt is retried by the next day's auto-charge run."""
+    outcome = payments.invoice_auto_charge(invoice_id=invoice_id)
     return outcome.payment.status if outcome else "skipped"
 
 
-@shared_task(autoretry_for=(gateway.PaymentError,), retry_backoff=True, max_retries=8)
-def delete_stripe_customer(customer_id: str) -> None:
+@shared_task(bind=True, max_retries=8)
+def delete_stripe_customer(self: Task, customer_id: str) -> None:
     """After an erasure: the customer and their cards go at Stripe too."""
-    if gateway.is_configured():
+    if not gateway.is_configured():
+        return
+    try:
         gateway.customer_delete(customer_id=customer_id)
+    except gateway.PaymentError as exc:
+        _retry_if_transient(self, exc)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
 
-from . import gateway, selectors, services
+from . import gateway, selectors
 from .cart import cart_add, cart_clear, cart_lines, cart_remove, cart_token
 from .currency import display_currency, remember_currency
 from .forms import (
@@ -26,6 +26,7 @@ from .forms import (
 )
 from .models import Invoice, InvoiceStatus, PaymentMethod, PaymentStatus
 from .pdf import html_to_pdf
+from .services import cards, customers, orders, payments
 
 
 def _back(request: HttpRequest, fallback: str) -> str:
@@ -69,7 +70,7 @@ def cart_add_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "That product or billing cycle is not available.")
         return redirect("billing:plans")
-    line = services.CartLine(
+    line = orders.CartLine(
         product_id=form.cleaned_data["product"].pk, cycle=form.cleaned_data["cycle"]
     )
     if not cart_add(request, line):
@@ -98,7 +99,7 @@ def _cart_page(
     if checkout_form is None:
         initial = {}
         if request.user.is_authenticated:
-            initial["vat_number"] = services.billing_account_for(user=request.user).vat_number
+            initial["vat_number"] = customers.billing_account_for(user=request.user).vat_number
         checkout_form = CheckoutForm(initial=initial, country=getattr(request.user, "country", ""))
     return render(
         request,
@@ -122,9 +123,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         # The cart again, with the error next to the field it is about.
         return _cart_page(request, checkout_form=form, status=400)
-    services.billing_account_update(user=request.user, vat_number=form.cleaned_data["vat_number"])
+    customers.billing_account_update(user=request.user, vat_number=form.cleaned_data["vat_number"])
     try:
-        order = services.order_place(
+        order = orders.order_place(
             user=request.user,
             lines=cart_lines(request),
             currency=display_currency(request),
@@ -161,7 +162,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/invoices.html", {"page": page, "invoices": page.object_list})
 
 
-def _invoice_page(request: HttpRequest, invoice: Invoice, **extra) -> HttpResponse:
+def _invoice_page(request: HttpRequest, invoice: Invoice, **extra: str) -> HttpResponse:
     context = selectors.invoice_document(invoice=invoice)
     cards = list(selectors.customer_cards(user=request.user))
     context.update(
@@ -209,10 +210,10 @@ def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose one of your saved cards.")
         return redirect("billing:invoice_detail", pk=invoice.pk)
     try:
-        outcome = services.invoice_pay(
+        outcome = payments.invoice_pay(
             invoice=invoice, payment_method=form.cleaned_data["payment_method"]
         )
-    except (ApplicationError, gateway.PaymentError) as exc:
+    except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("billing:invoice_detail", pk=invoice.pk)
     if outcome.client_secret:
@@ -239,11 +240,10 @@ def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
         invoice.payments, stripe_payment_intent_id=form.cleaned_data["payment_intent"]
     )
     try:
-        intent = gateway.payment_intent_retrieve(payment_intent_id=payment.stripe_payment_intent_id)
-    except gateway.PaymentError as exc:
+        payment = payments.payment_refresh(payment=payment)
+    except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("billing:invoice_detail", pk=invoice.pk)
-    payment = services.payment_apply_intent(intent=intent) or payment
     if payment.status == PaymentStatus.SUCCEEDED:
         messages.success(request, f"Thank you: invoice {invoice.number} is paid.")
     elif payment.status == PaymentStatus.FAILED:
@@ -255,14 +255,14 @@ def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def billing_details(request: HttpRequest) -> HttpResponse:
-    account = services.billing_account_for(user=request.user)
+    account = customers.billing_account_for(user=request.user)
     form = CheckoutForm(
         request.POST or None,
         initial={"vat_number": account.vat_number},
         country=request.user.country,
     )
     if request.method == "POST" and form.is_valid():
-        services.billing_account_update(
+        customers.billing_account_update(
             user=request.user, vat_number=form.cleaned_data["vat_number"]
         )
         messages.success(request, "Your billing details are saved; new invoices will use them.")
@@ -303,8 +303,8 @@ def card_add(request: HttpRequest) -> HttpResponse:
 def card_setup_intent(request: HttpRequest) -> JsonResponse:
     """A SetupIntent for the signed-in customer; its client_secret goes to Stripe.js only."""
     try:
-        intent = services.card_setup_begin(user=request.user)
-    except gateway.PaymentError as exc:
+        intent = cards.card_setup_begin(user=request.user)
+    except ApplicationError as exc:
         return JsonResponse({"error": exc.message}, status=502)
     return JsonResponse({"client_secret": intent.client_secret})
 
@@ -316,10 +316,10 @@ def card_setup_complete(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponse("Missing card setup reference.", status=400, content_type="text/plain")
     try:
-        card = services.card_setup_complete(
+        card = cards.card_setup_complete(
             user=request.user, setup_intent_id=form.cleaned_data["setup_intent"]
         )
-    except (ApplicationError, gateway.PaymentError) as exc:
+    except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("billing:payment_methods")
     messages.success(request, f"{card} is saved.")
@@ -331,8 +331,8 @@ def card_setup_complete(request: HttpRequest) -> HttpResponse:
 def card_make_default(request: HttpRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(PaymentMethod, pk=pk, user=request.user)
     try:
-        services.card_set_default(user=request.user, payment_method=card)
-    except (ApplicationError, gateway.PaymentError) as exc:
+        cards.card_set_default(user=request.user, payment_method=card)
+    except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{card} will be charged for renewals.")
@@ -344,8 +344,8 @@ def card_make_default(request: HttpRequest, pk: int) -> HttpResponse:
 def card_delete(request: HttpRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(PaymentMethod, pk=pk, user=request.user)
     try:
-        services.card_remove(user=request.user, payment_method=card)
-    except (ApplicationError, gateway.PaymentError) as exc:
+        cards.card_remove(user=request.user, payment_method=card)
+    except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{card} is removed.")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing import services
 from billing.models import Invoice
+from billing.services.orders import CartLine, order_place
 from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
 
 
@@ -23,8 +23,8 @@ def uk_vat(db):
 
 @pytest.fixture
 def alice_invoice(alice, plan, uk_vat) -> Invoice:
-    order = services.order_place(
-        user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    order = order_place(
+        user=alice, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
     )
     return order.invoices.get()
 

@@ -110,13 +110,13 @@ def test_an_order_page_costs_the_same_queries_for_more_services(client, charlie,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from billing import services
+    from billing.services.orders import CartLine, order_place
 
     client.force_login(charlie)
     counts = []
     for size in (1, 6):
-        line = services.CartLine(product_id=plan.pk, cycle="monthly")
-        order = services.order_place(user=alice, lines=[line] * size, currency="EUR")
+        line = CartLine(product_id=plan.pk, cycle="monthly")
+        order = order_place(user=alice, lines=[line] * size, currency="EUR")
         url = reverse("admin:billing_order_change", args=[order.pk])
         client.get(url)
         with CaptureQueriesContext(connection) as queries:
@@ -127,14 +127,15 @@ def test_an_order_page_costs_the_same_queries_for_more_services(client, charlie,
 
 def _billing_history(plan, customers: int) -> None:
     """Per customer: a paid order with a payment, a credit note, a card and an event."""
-    from billing import services
     from billing.models import CreditNote, Payment
+    from billing.services.invoices import invoice_mark_paid
+    from billing.services.orders import CartLine, order_place
     from tests.factories import UserFactory
 
     for _ in range(customers):
         user = UserFactory()
-        line = services.CartLine(product_id=plan.pk, cycle="monthly")
-        invoice = services.order_place(user=user, lines=[line], currency="EUR").invoices.get()
+        line = CartLine(product_id=plan.pk, cycle="monthly")
+        invoice = order_place(user=user, lines=[line], currency="EUR").invoices.get()
         Payment.objects.create(
             invoice=invoice,
             attempt=1,
@@ -142,7 +143,7 @@ def _billing_history(plan, customers: int) -> None:
             currency="EUR",
             stripe_payment_intent_id=f"pi_{user.pk}",
         )
-        services.invoice_mark_paid(invoice=invoice)
+        invoice_mark_paid(invoice=invoice)
         CreditNote.objects.create(
             invoice=invoice,
             year=invoice.year,

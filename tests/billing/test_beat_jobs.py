@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from billing import services, tasks
+from billing import tasks
 from billing.models import (
     BillingAccount,
     Invoice,
@@ -17,6 +17,15 @@ from billing.models import (
     Service,
     ServiceStatus,
 )
+from billing.services.invoices import (
+    invoice_mark_paid,
+    invoices_due_for_reminder,
+    invoices_mark_overdue,
+    renewals_generate,
+    services_suspend_overdue,
+)
+from billing.services.orders import CartLine, order_place
+from billing.services.payments import invoice_cancel, invoices_to_auto_charge
 from tests.billing.factories import TaxRateFactory
 from tests.billing.test_payments_localstripe import save_card
 from tests.factories import UserFactory
@@ -25,10 +34,10 @@ TODAY = dt.date(2027, 3, 10)
 
 
 def active_service(user, plan, due: dt.date, cycle: str = "monthly") -> Service:
-    order = services.order_place(
-        user=user, lines=[services.CartLine(product_id=plan.pk, cycle=cycle)], currency="EUR"
+    order = order_place(
+        user=user, lines=[CartLine(product_id=plan.pk, cycle=cycle)], currency="EUR"
     )
-    services.invoice_mark_paid(invoice=order.invoices.get())
+    invoice_mark_paid(invoice=order.invoices.get())
     service = order.services.get()
     # As if ordered one cycle before `due`.
     service.invoice_lines.update(period_start=due - dt.timedelta(days=30), period_end=due)
@@ -40,8 +49,8 @@ def active_service(user, plan, due: dt.date, cycle: str = "monthly") -> Service:
 def test_it_invoices_services_due_within_the_window_once(alice, bob, plan, uk_vat):
     due_soon = active_service(alice, plan, TODAY + dt.timedelta(days=10))
     later = active_service(bob, plan, TODAY + dt.timedelta(days=20))
-    first = services.renewals_generate(today=TODAY, days_ahead=14)
-    again = services.renewals_generate(today=TODAY, days_ahead=14)
+    first = renewals_generate(today=TODAY, days_ahead=14)
+    again = renewals_generate(today=TODAY, days_ahead=14)
     assert len(first) == 1
     assert again == []
     invoice = Invoice.objects.get(pk=first[0])
@@ -56,7 +65,7 @@ def test_it_invoices_services_due_within_the_window_once(alice, bob, plan, uk_va
 def test_renewal_numbers_follow_the_order_numbers_without_gaps(alice, plan):
     for days in (1, 2, 3):
         active_service(alice, plan, TODAY + dt.timedelta(days=days))
-    services.renewals_generate(today=TODAY, days_ahead=14, batch_size=2)
+    renewals_generate(today=TODAY, days_ahead=14, batch_size=2)
     year = timezone.localdate().year
     sequences = sorted(Invoice.objects.filter(year=year).values_list("sequence", flat=True))
     renewal_year = sorted(
@@ -75,7 +84,7 @@ def test_renewals_apply_each_customers_tax(alice, bob, plan, settings):
     bob.save()
     BillingAccount.objects.update_or_create(user=bob, defaults={"vat_number": "DE123456789"})
     active_service(bob, plan, TODAY + dt.timedelta(days=3))
-    [invoice_id] = services.renewals_generate(today=TODAY, days_ahead=14)
+    [invoice_id] = renewals_generate(today=TODAY, days_ahead=14)
     invoice = Invoice.objects.get(pk=invoice_id)
     assert invoice.reverse_charge is True
     assert invoice.tax_amount == 0
@@ -83,25 +92,25 @@ def test_renewals_apply_each_customers_tax(alice, bob, plan, settings):
 
 def test_paying_a_renewal_extends_the_service(alice, plan):
     service = active_service(alice, plan, TODAY + dt.timedelta(days=5))
-    [invoice_id] = services.renewals_generate(today=TODAY, days_ahead=14)
-    services.invoice_mark_paid(invoice=Invoice.objects.get(pk=invoice_id))
+    [invoice_id] = renewals_generate(today=TODAY, days_ahead=14)
+    invoice_mark_paid(invoice=Invoice.objects.get(pk=invoice_id))
     service.refresh_from_db()
     assert service.next_due_date == dt.date(2027, 4, 15)
-    assert services.renewals_generate(today=TODAY, days_ahead=14) == []
+    assert renewals_generate(today=TODAY, days_ahead=14) == []
 
 
 def test_it_marks_overdue_suspends_after_grace_and_payment_restarts(alice, plan):
     service = active_service(alice, plan, TODAY - dt.timedelta(days=1))
-    [invoice_id] = services.renewals_generate(today=TODAY - dt.timedelta(days=20), days_ahead=30)
-    assert services.invoices_mark_overdue(today=TODAY) == [invoice_id]
-    assert services.invoices_mark_overdue(today=TODAY) == []
-    assert services.services_suspend_overdue(today=TODAY, grace_days=7) == []
+    [invoice_id] = renewals_generate(today=TODAY - dt.timedelta(days=20), days_ahead=30)
+    assert invoices_mark_overdue(today=TODAY) == [invoice_id]
+    assert invoices_mark_overdue(today=TODAY) == []
+    assert services_suspend_overdue(today=TODAY, grace_days=7) == []
     later = TODAY + dt.timedelta(days=8)
-    assert services.services_suspend_overdue(today=later, grace_days=7) == [service.pk]
-    assert services.services_suspend_overdue(today=later, grace_days=7) == []
+    assert services_suspend_overdue(today=later, grace_days=7) == [service.pk]
+    assert services_suspend_overdue(today=later, grace_days=7) == []
     service.refresh_from_db()
     assert service.status == ServiceStatus.SUSPENDED
-    services.invoice_mark_paid(invoice=Invoice.objects.get(pk=invoice_id))
+    invoice_mark_paid(invoice=Invoice.objects.get(pk=invoice_id))
     service.refresh_from_db()
     assert service.status == ServiceStatus.ACTIVE
     assert service.suspended_at is None
@@ -109,9 +118,9 @@ def test_it_marks_overdue_suspends_after_grace_and_payment_restarts(alice, plan)
 
 def test_it_reminds_once_before_the_due_date(alice, plan):
     active_service(alice, plan, TODAY + dt.timedelta(days=2))
-    [invoice_id] = services.renewals_generate(today=TODAY, days_ahead=14)
-    assert services.invoices_due_for_reminder(today=TODAY, days_before=3) == [invoice_id]
-    assert services.invoices_due_for_reminder(today=TODAY, days_before=3) == []
+    [invoice_id] = renewals_generate(today=TODAY, days_ahead=14)
+    assert invoices_due_for_reminder(today=TODAY, days_before=3) == [invoice_id]
+    assert invoices_due_for_reminder(today=TODAY, days_before=3) == []
 
 
 def test_the_beat_tasks_tell_customers(alice, plan, django_capture_on_commit_callbacks, mailoutbox):
@@ -132,7 +141,7 @@ def test_overdue_and_suspension_task_tells_customers(
 ):
     today = timezone.localdate()
     active_service(alice, plan, today - dt.timedelta(days=30))
-    services.renewals_generate(today=today - dt.timedelta(days=40), days_ahead=14)
+    renewals_generate(today=today - dt.timedelta(days=40), days_ahead=14)
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         result = tasks.mark_overdue_and_suspend.delay().get()
@@ -146,7 +155,7 @@ def test_auto_charge_pays_due_invoices_with_the_default_card_once(localstripe, a
     service = active_service(alice, plan, today)
     active_service(bob, plan, today)  # bob has no card: not charged
     save_card(localstripe, alice)
-    services.renewals_generate(today=today, days_ahead=0)
+    renewals_generate(today=today, days_ahead=0)
     assert tasks.auto_charge_due_invoices.delay().get() == 1
     invoice = Invoice.objects.get(lines__service=service, lines__period_start=today)
     assert invoice.status == InvoiceStatus.PAID
@@ -161,17 +170,15 @@ def test_auto_charge_tries_a_declined_card_once_a_day(alice, plan):
     today = timezone.localdate()
     active_service(alice, plan, today)
     PaymentMethodFactory(user=alice)
-    [invoice_id] = services.renewals_generate(today=today, days_ahead=0)
+    [invoice_id] = renewals_generate(today=today, days_ahead=0)
     Invoice.objects.get(pk=invoice_id).payments.create(
         attempt=1, amount=600, currency="EUR", status=PaymentStatus.FAILED
     )
-    assert services.invoices_to_auto_charge(today=today, max_attempts=3) == []
-    assert services.invoices_to_auto_charge(today=today + dt.timedelta(days=1), max_attempts=3) == [
+    assert invoices_to_auto_charge(today=today, max_attempts=3) == []
+    assert invoices_to_auto_charge(today=today + dt.timedelta(days=1), max_attempts=3) == [
         invoice_id
     ]
-    assert (
-        services.invoices_to_auto_charge(today=today + dt.timedelta(days=1), max_attempts=1) == []
-    )
+    assert invoices_to_auto_charge(today=today + dt.timedelta(days=1), max_attempts=1) == []
 
 
 @pytest.mark.parametrize(
@@ -195,14 +202,14 @@ def test_renewals_handle_many_services_in_few_queries(plan, django_assert_max_nu
     for user in users:
         active_service(user, plan, TODAY + dt.timedelta(days=1))
     with django_assert_max_num_queries(30):
-        created = services.renewals_generate(today=TODAY, days_ahead=14, batch_size=1000)
+        created = renewals_generate(today=TODAY, days_ahead=14, batch_size=1000)
     assert len(created) == 30
 
 
 def test_cancelling_a_renewal_invoice_ends_the_service(alice, plan):
     service = active_service(alice, plan, TODAY + dt.timedelta(days=5))
-    [invoice_id] = services.renewals_generate(today=TODAY, days_ahead=14)
-    assert services.invoice_cancel(invoice=Invoice.objects.get(pk=invoice_id)) is True
+    [invoice_id] = renewals_generate(today=TODAY, days_ahead=14)
+    assert invoice_cancel(invoice=Invoice.objects.get(pk=invoice_id)) is True
     service.refresh_from_db()
     assert (service.status, service.next_due_date) == (ServiceStatus.CANCELLED, None)
-    assert services.renewals_generate(today=TODAY + dt.timedelta(days=60), days_ahead=14) == []
+    assert renewals_generate(today=TODAY + dt.timedelta(days=60), days_ahead=14) == []

@@ -7,8 +7,9 @@ import threading
 import pytest
 from django.db import connection
 
-from billing import gateway, services
+from billing import gateway
 from billing.models import BillingAccount, PaymentMethod
+from billing.services.cards import card_save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +43,7 @@ def test_two_saves_of_one_new_card_at_once_keep_one_card(alice, monkeypatch):
 
     def save() -> None:
         try:
-            services.card_save(user=alice, card=card)
+            card_save(user=alice, card=card)
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
         finally:

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import BillingAccount, PaymentMethod
-from billing.services import billing_account_for
+from billing.services.customers import billing_account_for
 
 
 def _customer_and_setup_routes():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from billing import services
 from billing.models import Invoice
+from billing.services.orders import CartLine, order_place
 
 
 def test_it_lists_the_customers_services(alice_client, alice_invoice):
@@ -69,11 +69,11 @@ def test_another_customer_gets_404_on_an_invoice(client, bob, alice_invoice, nam
 def test_the_owner_cannot_point_the_payment_return_at_another_invoices_intent(
     alice_client, alice, alice_invoice, plan
 ):
-    from billing import services
     from billing.models import Payment
+    from billing.services.orders import CartLine, order_place
 
-    other = services.order_place(
-        user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    other = order_place(
+        user=alice, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
     ).invoices.get()
     Payment.objects.create(
         invoice=other, attempt=1, amount=600, currency="EUR", stripe_payment_intent_id="pi_Other"
@@ -115,9 +115,9 @@ def test_client_area_pages_need_sign_in(client, name):
 
 def _many_invoices(user, plan, count):
     for _ in range(count):
-        services.order_place(
+        order_place(
             user=user,
-            lines=[services.CartLine(product_id=plan.pk, cycle="monthly")],
+            lines=[CartLine(product_id=plan.pk, cycle="monthly")],
             currency="EUR",
         )
 

@@ -7,15 +7,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import services
 from billing.models import Invoice
+from billing.services.invoices import invoice_mark_paid
+from billing.services.orders import CartLine, order_place
 from tests.billing.factories import PriceFactory, ProductFactory
 
 
 def _order(user, product, currency: str = "EUR") -> Invoice:
-    order = services.order_place(
+    order = order_place(
         user=user,
-        lines=[services.CartLine(product_id=product.pk, cycle="monthly")],
+        lines=[CartLine(product_id=product.pk, cycle="monthly")],
         currency=currency,
     )
     return order.invoices.get()
@@ -53,7 +54,7 @@ def test_it_recommends_what_the_customer_lacks_unless_processing_is_restricted(
 ):
     domain = ProductFactory(name="Dot-com domain", slug="com", kind="domain")
     PriceFactory(product=domain, currency="EUR", cycle="yearly", amount=1299)
-    services.invoice_mark_paid(invoice=_order(alice, plan))
+    invoice_mark_paid(invoice=_order(alice, plan))
 
     assert "Dot-com domain" in alice_client.get(reverse("core:dashboard")).text
 

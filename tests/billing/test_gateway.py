@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from billing import gateway, services
+from billing import gateway
 from billing.models import BillingAccount, InvoiceStatus, PaymentStatus
+from billing.services.cards import card_setup_complete
+from billing.services.customers import stripe_customer_ensure
+from billing.services.payments import invoice_auto_charge, invoice_pay, invoices_to_auto_charge
 from core.exceptions import ApplicationError
 from tests.billing.factories import PaymentMethodFactory
 
@@ -49,7 +52,7 @@ def test_it_retries_a_server_error_with_the_same_idempotency_key(
 ):
     answers = iter([(500, {"error": {"type": "api_error"}}), (200, intent_body("succeeded"))])
     http = fake_stripe({("POST", "/v1/payment_intents"): lambda params: next(answers)})
-    outcome = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    outcome = invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     assert outcome.payment.status == PaymentStatus.SUCCEEDED
     keys = [headers.get("Idempotency-Key") for _, _, _, headers in http.requests]
     assert keys == [outcome.payment.idempotency_key] * 2
@@ -64,8 +67,8 @@ def test_a_second_attempt_gets_a_new_idempotency_key(fake_stripe, alice_invoice,
     )
     http = fake_stripe({("POST", "/v1/payment_intents"): lambda params: next(answers)})
     with pytest.raises(ApplicationError, match="insufficient funds"):
-        services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
-    services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+        invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     keys = [headers.get("Idempotency-Key") for _, _, _, headers in http.requests]
     assert keys == [p.idempotency_key for p in alice_invoice.payments.order_by("attempt")]
     assert [key.rsplit("-", 1)[0] for key in keys] == [
@@ -88,7 +91,7 @@ def test_declines_are_told_in_plain_words(
 ):
     fake_stripe({("POST", "/v1/payment_intents"): lambda params: card_error(code, decline_code)})
     with pytest.raises(ApplicationError) as declined:
-        services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+        invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     assert declined.value.message == words
     assert alice_invoice.payments.get().failure_message == words
 
@@ -111,7 +114,7 @@ def test_off_session_authentication_required_asks_the_customer_to_pay_in_the_cli
         }
     )
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = services.invoice_auto_charge(invoice_id=alice_invoice.pk)
+        outcome = invoice_auto_charge(invoice_id=alice_invoice.pk)
     assert http.requests[0][2]["off_session"] == "true"
     assert outcome.payment.status == PaymentStatus.FAILED
     assert outcome.payment.failure_message == "Your bank asks you to confirm this payment."
@@ -127,7 +130,7 @@ def test_an_unreachable_stripe_is_told_plainly(fake_stripe, alice_invoice, alice
         {("POST", "/v1/payment_intents"): lambda params: (503, {"error": {"type": "api_error"}})}
     )
     with pytest.raises(ApplicationError, match="could not complete"):
-        services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+        invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     assert alice_invoice.payments.get().status == PaymentStatus.FAILED
 
 
@@ -141,7 +144,7 @@ def test_a_rejected_api_key_is_told_plainly(fake_stripe, alice):
         }
     )
     with pytest.raises(gateway.PaymentError, match="rejected our API key"):
-        services.stripe_customer_ensure(user=alice)
+        stripe_customer_ensure(user=alice)
 
 
 def test_a_card_without_3d_secure_support_is_recorded_as_such(fake_stripe, alice):
@@ -179,7 +182,7 @@ def test_a_card_without_3d_secure_support_is_recorded_as_such(fake_stripe, alice
             ),
         }
     )
-    card = services.card_setup_complete(user=alice, setup_intent_id="seti_Fake")
+    card = card_setup_complete(user=alice, setup_intent_id="seti_Fake")
     assert card.three_d_secure_supported is False
     assert (card.last4, card.country) == ("0005", "GB")
 
@@ -202,12 +205,12 @@ def test_an_interrupted_attempt_stops_blocking_after_a_while(
     )
     fake_stripe({("POST", "/v1/payment_intents"): lambda params: (200, intent_body("succeeded"))})
     with pytest.raises(ApplicationError, match="already in progress"):
-        services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+        invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     tomorrow = alice_invoice.due_date + dt.timedelta(days=1)
-    assert services.invoices_to_auto_charge(today=tomorrow, max_attempts=3) == []
+    assert invoices_to_auto_charge(today=tomorrow, max_attempts=3) == []
     Payment.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - dt.timedelta(minutes=20))
-    assert services.invoices_to_auto_charge(today=tomorrow, max_attempts=3) == [alice_invoice.pk]
-    outcome = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    assert invoices_to_auto_charge(today=tomorrow, max_attempts=3) == [alice_invoice.pk]
+    outcome = invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     assert outcome.payment.attempt == 2
     stuck.refresh_from_db()
     assert stuck.status == PaymentStatus.FAILED
@@ -216,7 +219,7 @@ def test_an_interrupted_attempt_stops_blocking_after_a_while(
 
 def test_a_failing_webhook_handler_keeps_nothing_and_records_why(fake_stripe, alice):
     from billing.models import StripeEvent
-    from billing.webhooks import stripe_event_apply
+    from billing.services.stripe_events import stripe_event_apply
 
     BillingAccount.objects.create(user=alice, stripe_customer_id="cus_Fake")
     fake_stripe({})  # every call answers 404
@@ -254,10 +257,10 @@ def test_a_new_attempt_cancels_the_one_still_waiting_for_authentication(
             ),
         }
     )
-    first = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    first = invoice_pay(invoice=alice_invoice, payment_method=alice_card)
     assert first.client_secret
 
-    second = services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    second = invoice_pay(invoice=alice_invoice, payment_method=alice_card)
 
     assert [path for _, path, _, _ in http.requests] == [
         "/v1/payment_intents",
@@ -295,10 +298,10 @@ def test_an_earlier_attempt_that_succeeded_meanwhile_is_not_charged_again(
             ),
         }
     )
-    services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+    invoice_pay(invoice=alice_invoice, payment_method=alice_card)
 
     with pytest.raises(ApplicationError, match="nothing left to pay"):
-        services.invoice_pay(invoice=alice_invoice, payment_method=alice_card)
+        invoice_pay(invoice=alice_invoice, payment_method=alice_card)
 
     assert [m for m, path, _, _ in http.requests if path == "/v1/payment_intents"] == ["POST"]
     alice_invoice.refresh_from_db()

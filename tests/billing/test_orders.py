@@ -7,7 +7,6 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
-from billing import services
 from billing.models import (
     BillingAccount,
     DocumentCounter,
@@ -21,13 +20,16 @@ from billing.models import (
     ServiceStatus,
     TaxRate,
 )
+from billing.services.invoices import invoice_mark_paid, renewals_generate
+from billing.services.orders import CartLine, order_place
+from billing.services.payments import invoice_cancel
 from core.exceptions import ApplicationError
 from tests.billing.factories import TaxRateFactory
 
 
 def place(user, product, cycle="monthly", currency="EUR"):
-    return services.order_place(
-        user=user, lines=[services.CartLine(product_id=product.pk, cycle=cycle)], currency=currency
+    return order_place(
+        user=user, lines=[CartLine(product_id=product.pk, cycle=cycle)], currency=currency
     )
 
 
@@ -58,11 +60,11 @@ def test_it_numbers_invoices_sequentially_per_year(alice, bob, plan):
 
 def test_it_gives_a_number_back_when_the_order_fails(alice, plan):
     with pytest.raises(ApplicationError):
-        services.order_place(
+        order_place(
             user=alice,
             lines=[
-                services.CartLine(product_id=plan.pk, cycle="monthly"),
-                services.CartLine(product_id=plan.pk, cycle="quarterly"),  # no such price
+                CartLine(product_id=plan.pk, cycle="monthly"),
+                CartLine(product_id=plan.pk, cycle="quarterly"),  # no such price
             ],
             currency="EUR",
         )
@@ -85,7 +87,7 @@ def test_it_refuses_two_invoices_with_the_same_year_and_sequence(alice, plan):
 
 def test_it_refuses_an_empty_cart(alice):
     with pytest.raises(ApplicationError, match="empty"):
-        services.order_place(user=alice, lines=[], currency="EUR")
+        order_place(user=alice, lines=[], currency="EUR")
 
 
 def test_it_refuses_a_product_not_sold_in_the_currency(alice, plan):
@@ -127,8 +129,8 @@ def test_it_activates_services_once_when_the_invoice_is_paid(
     order = place(alice, plan)
     invoice = order.invoices.get()
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.invoice_mark_paid(invoice=invoice) is True
-        assert services.invoice_mark_paid(invoice=invoice) is False
+        assert invoice_mark_paid(invoice=invoice) is True
+        assert invoice_mark_paid(invoice=invoice) is False
     service = order.services.get()
     order.refresh_from_db()
     assert service.status == ServiceStatus.ACTIVE
@@ -140,11 +142,11 @@ def test_it_activates_services_once_when_the_invoice_is_paid(
 def test_it_cancels_an_unpaid_invoice_and_its_pending_services(alice, plan):
     order = place(alice, plan)
     invoice = order.invoices.get()
-    assert services.invoice_cancel(invoice=invoice) is True
+    assert invoice_cancel(invoice=invoice) is True
     assert order.services.get().status == ServiceStatus.CANCELLED
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.CANCELLED
-    assert services.invoice_mark_paid(invoice=invoice) is False
+    assert invoice_mark_paid(invoice=invoice) is False
 
 
 def test_it_advances_a_month_to_the_end_of_a_short_month():
@@ -216,7 +218,7 @@ def test_a_free_plan_starts_at_once_and_renews_without_a_bill(
     service = order.services.get()
     assert (invoice.total, invoice.status) == (0, InvoiceStatus.PAID)
     assert service.status == ServiceStatus.ACTIVE
-    [renewal] = services.renewals_generate(today=service.next_due_date, days_ahead=0)
+    [renewal] = renewals_generate(today=service.next_due_date, days_ahead=0)
     assert Invoice.objects.get(pk=renewal).status == InvoiceStatus.PAID
     service.refresh_from_db()
     assert service.next_due_date > invoice.lines.get().period_end
@@ -240,14 +242,14 @@ def test_it_reverse_charges_only_a_vat_number_of_the_customers_own_country(
 
 
 def test_a_checkout_token_places_its_order_once(alice, plan):
-    line = services.CartLine(product_id=plan.pk, cycle="monthly")
-    first = services.order_place(user=alice, lines=[line], currency="EUR", checkout_token="t1")
-    again = services.order_place(user=alice, lines=[line], currency="EUR", checkout_token="t1")
+    line = CartLine(product_id=plan.pk, cycle="monthly")
+    first = order_place(user=alice, lines=[line], currency="EUR", checkout_token="t1")
+    again = order_place(user=alice, lines=[line], currency="EUR", checkout_token="t1")
     assert again == first
     assert Invoice.objects.filter(user=alice).count() == 1
 
 
 def test_an_empty_cart_with_a_token_leaves_no_order_behind(alice, plan):
     with pytest.raises(ApplicationError, match="empty"):
-        services.order_place(user=alice, lines=[], currency="EUR", checkout_token="t2")
+        order_place(user=alice, lines=[], currency="EUR", checkout_token="t2")
     assert not alice.orders.exists()

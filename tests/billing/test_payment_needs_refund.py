@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from billing import services
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from billing.services.payments import payment_flag_for_refund
 from notifications.models import OutboxMessage
 from tests.billing.test_webhooks import deliver, event, payment_intent
 from tests.factories import UserFactory
@@ -67,8 +67,8 @@ def test_it_flags_the_payment_and_emails_staff_once_under_redelivery(
 
 
 def test_flagging_twice_tells_staff_once(charlie, late_payment):
-    assert services.payment_flag_for_refund(payment=late_payment) is True
-    assert services.payment_flag_for_refund(payment=late_payment) is False
+    assert payment_flag_for_refund(payment=late_payment) is True
+    assert payment_flag_for_refund(payment=late_payment) is False
     assert OutboxMessage.objects.filter(kind=KIND).count() == 1
 
 
@@ -120,7 +120,7 @@ def test_a_second_payment_on_an_invoice_paid_meanwhile_is_flagged(
 
 
 def test_staff_find_and_clear_payments_that_need_a_refund(client, charlie, late_payment):
-    services.payment_flag_for_refund(payment=late_payment)
+    payment_flag_for_refund(payment=late_payment)
     client.force_login(charlie)
     changelist = reverse("admin:billing_payment_changelist")
     body = client.get(changelist, {"needs_refund__exact": "1"}).content.decode()
@@ -139,5 +139,5 @@ def test_staff_find_and_clear_payments_that_need_a_refund(client, charlie, late_
     assert late_payment.needs_refund is False
     assert late_payment.needs_refund_since is not None
     # A redelivered event does not flag it (or write to staff) again.
-    assert services.payment_flag_for_refund(payment=late_payment) is False
+    assert payment_flag_for_refund(payment=late_payment) is False
     assert OutboxMessage.objects.filter(kind=KIND).count() == 1

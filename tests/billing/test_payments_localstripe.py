@@ -13,8 +13,11 @@ import pytest
 import stripe
 from django.urls import reverse
 
-from billing import gateway, services
+from billing import gateway
 from billing.models import InvoiceStatus, PaymentMethod, PaymentStatus, ServiceStatus
+from billing.services.cards import card_setup_begin, card_setup_complete
+from billing.services.customers import stripe_customer_ensure
+from billing.services.payments import invoice_pay
 from core.exceptions import ApplicationError
 
 VISA = "4242424242424242"
@@ -56,8 +59,8 @@ def confirm_setup_in_browser(base: str, client_secret: str, number: str) -> str:
 
 
 def save_card(localstripe: str, user, number: str = VISA) -> PaymentMethod:
-    intent = services.card_setup_begin(user=user)
-    return services.card_setup_complete(
+    intent = card_setup_begin(user=user)
+    return card_setup_complete(
         user=user,
         setup_intent_id=confirm_setup_in_browser(localstripe, intent.client_secret, number),
     )
@@ -68,8 +71,8 @@ def stripe_client(localstripe: str) -> stripe.StripeClient:
 
 
 def test_it_creates_the_stripe_customer_once(localstripe, alice):
-    first = services.stripe_customer_ensure(user=alice)
-    assert services.stripe_customer_ensure(user=alice) == first
+    first = stripe_customer_ensure(user=alice)
+    assert stripe_customer_ensure(user=alice) == first
     customer = stripe_client(localstripe).v1.customers.retrieve(first)
     assert customer.email == alice.email
 
@@ -87,17 +90,17 @@ def test_it_saves_only_the_cards_metadata_and_attaches_it(localstripe, alice):
 
 
 def test_it_refuses_a_setup_intent_of_another_customer(localstripe, alice, bob):
-    intent = services.card_setup_begin(user=alice)
+    intent = card_setup_begin(user=alice)
     setup_intent_id = confirm_setup_in_browser(localstripe, intent.client_secret, VISA)
-    services.stripe_customer_ensure(user=bob)
+    stripe_customer_ensure(user=bob)
     with pytest.raises(ApplicationError, match="does not belong"):
-        services.card_setup_complete(user=bob, setup_intent_id=setup_intent_id)
+        card_setup_complete(user=bob, setup_intent_id=setup_intent_id)
     assert not PaymentMethod.objects.exists()
 
 
 def test_it_pays_an_invoice_and_activates_the_service(localstripe, alice, alice_invoice):
     card = save_card(localstripe, alice)
-    outcome = services.invoice_pay(invoice=alice_invoice, payment_method=card)
+    outcome = invoice_pay(invoice=alice_invoice, payment_method=card)
     assert outcome.payment.status == PaymentStatus.SUCCEEDED
     assert outcome.client_secret == ""
     alice_invoice.refresh_from_db()
@@ -108,13 +111,13 @@ def test_it_pays_an_invoice_and_activates_the_service(localstripe, alice, alice_
     )
     assert (intent.amount, intent.currency) == (alice_invoice.total, "eur")
     with pytest.raises(ApplicationError, match="nothing left to pay"):
-        services.invoice_pay(invoice=alice_invoice, payment_method=card)
+        invoice_pay(invoice=alice_invoice, payment_method=card)
 
 
 def test_a_decline_is_told_in_plain_words(localstripe, alice, alice_invoice):
     card = save_card(localstripe, alice, DECLINED)
     with pytest.raises(ApplicationError) as declined:
-        services.invoice_pay(invoice=alice_invoice, payment_method=card)
+        invoice_pay(invoice=alice_invoice, payment_method=card)
     assert declined.value.message == "Your card was declined by your bank."
     payment = alice_invoice.payments.get()
     assert payment.status == PaymentStatus.FAILED
@@ -189,12 +192,12 @@ def test_bob_cannot_pay_alices_invoice_with_his_card(localstripe, client, alice_
     )
     assert response.status_code == 404
     with pytest.raises(ApplicationError):
-        services.invoice_pay(invoice=alice_invoice, payment_method=card)
+        invoice_pay(invoice=alice_invoice, payment_method=card)
 
 
 def test_a_refund_in_admin_issues_a_credit_note(localstripe, client, charlie, alice, alice_invoice):
     card = save_card(localstripe, alice)
-    services.invoice_pay(invoice=alice_invoice, payment_method=card)
+    invoice_pay(invoice=alice_invoice, payment_method=card)
     client.force_login(charlie)
     response = client.post(
         reverse("admin:billing_invoice_changelist"),

@@ -5,7 +5,7 @@ import json
 import pytest
 import stripe
 
-from billing import personal_data, services
+from billing import personal_data
 from billing.models import (
     BillingAccount,
     Invoice,
@@ -13,6 +13,7 @@ from billing.models import (
     ServiceStatus,
     StripeEvent,
 )
+from billing.services.invoices import invoice_mark_paid, renewals_generate
 from tests.billing.factories import PaymentMethodFactory
 from tests.billing.test_payments_localstripe import save_card, stripe_client
 
@@ -65,13 +66,10 @@ def test_erased_customers_services_are_not_renewed(alice, alice_invoice):
 
     from django.utils import timezone
 
-    services.invoice_mark_paid(invoice=alice_invoice)
+    invoice_mark_paid(invoice=alice_invoice)
     personal_data.erase(alice)
     assert (
-        services.renewals_generate(
-            today=timezone.localdate() + dt.timedelta(days=400), days_ahead=0
-        )
-        == []
+        renewals_generate(today=timezone.localdate() + dt.timedelta(days=400), days_ahead=0) == []
     )
 
 

@@ -143,13 +143,11 @@ def test_checkout_refuses_a_malformed_vat_number(alice_client, alice, plan):
 def test_it_recommends_only_when_processing_is_not_restricted(
     alice_client, alice, plan, restricted, monkeypatch
 ):
-    from billing import services
+    from billing.services.orders import CartLine, order_place
 
     domain = ProductFactory(name="Dot com domain", kind="domain")
     PriceFactory(product=domain, cycle="yearly", amount=1200)
-    services.order_place(
-        user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
-    )
+    order_place(user=alice, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR")
     if restricted:
         from django.utils import timezone
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from billing import services
+from billing import gateway
 from billing.models import (
     BillingAccount,
     InvoiceStatus,
@@ -21,6 +21,9 @@ from billing.models import (
     ServiceStatus,
     StripeEvent,
 )
+from billing.services.invoices import invoice_mark_paid
+from billing.services.payments import payment_apply_intent
+from billing.services.refunds import credit_note_issue, invoice_refund
 from tests.billing.factories import PaymentMethodFactory
 from tests.stripe_fixtures import WEBHOOK_SECRET, signed
 
@@ -364,10 +367,8 @@ def _charge(payment: Payment, amount_refunded: int, refunds: list[dict]) -> dict
 def test_a_refund_made_in_stripes_dashboard_yields_one_credit_note(
     client, pending_payment, django_capture_on_commit_callbacks
 ):
-    services.payment_apply_intent(
-        intent=services.gateway.payment_intent_from_payload(
-            payment_intent(pending_payment, "succeeded")
-        )
+    payment_apply_intent(
+        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
     )
     refund = {"id": "re_Dash1", "object": "refund", "amount": 200, "status": "succeeded"}
     payload = event("charge.refunded", _charge(pending_payment, 200, [refund]), "evt_ref_1")
@@ -420,10 +421,8 @@ def test_a_dispute_is_recorded_on_the_payment(
 def test_a_refund_from_the_admin_and_its_webhook_give_one_credit_note_in_either_order(
     client, pending_payment, fake_stripe, django_capture_on_commit_callbacks
 ):
-    services.payment_apply_intent(
-        intent=services.gateway.payment_intent_from_payload(
-            payment_intent(pending_payment, "succeeded")
-        )
+    payment_apply_intent(
+        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
     )
     invoice = pending_payment.invoice
     invoice.refresh_from_db()
@@ -436,7 +435,7 @@ def test_a_refund_from_the_admin_and_its_webhook_give_one_credit_note_in_either_
         "payment_intent": pending_payment.stripe_payment_intent_id,
     }
     http = fake_stripe({("POST", "/v1/refunds"): lambda params: (200, refund)})
-    note = services.invoice_refund(invoice=invoice, reason="Customer asked")
+    note = invoice_refund(invoice=invoice, reason="Customer asked")
     assert http.requests[0][2] == {
         "payment_intent": pending_payment.stripe_payment_intent_id,
         "amount": str(invoice.total),
@@ -453,9 +452,7 @@ def test_a_refund_from_the_admin_and_its_webhook_give_one_credit_note_in_either_
     assert list(invoice.credit_notes.all()) == [note]
     # The other order: the webhook came first, the admin's call then finds its note.
     assert (
-        services.credit_note_issue(
-            invoice=invoice, amount=invoice.total, stripe_refund_id="re_Admin1"
-        )
+        credit_note_issue(invoice=invoice, amount=invoice.total, stripe_refund_id="re_Admin1")
         == note
     )
 
@@ -541,7 +538,7 @@ def test_the_matching_intent_of_our_customer_settles_the_invoice(
 def test_a_card_payment_of_an_invoice_already_paid_another_way_is_reported_for_refund(
     client, pending_payment, django_capture_on_commit_callbacks, caplog
 ):
-    services.invoice_mark_paid(invoice=pending_payment.invoice)
+    invoice_mark_paid(invoice=pending_payment.invoice)
 
     with caplog.at_level("ERROR", logger="billing"):
         deliver(
@@ -560,10 +557,8 @@ def test_a_charge_without_its_refund_list_gets_credit_notes_named_after_stripes_
     client, pending_payment, fake_stripe, django_capture_on_commit_callbacks
 ):
     """Charges of current API versions do not embed refunds: the handler reads them."""
-    services.payment_apply_intent(
-        intent=services.gateway.payment_intent_from_payload(
-            payment_intent(pending_payment, "succeeded")
-        )
+    payment_apply_intent(
+        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
     )
     invoice = pending_payment.invoice
     refund = {"id": "re_Part1", "object": "refund", "amount": 200, "status": "succeeded"}
@@ -584,9 +579,7 @@ def test_a_charge_without_its_refund_list_gets_credit_notes_named_after_stripes_
     note = invoice.credit_notes.get()
     assert (note.amount, note.stripe_refund_id) == (200, "re_Part1")
     # The admin's own call for that refund, arriving second, finds the same note.
-    assert (
-        services.credit_note_issue(invoice=invoice, amount=200, stripe_refund_id="re_Part1") == note
-    )
+    assert credit_note_issue(invoice=invoice, amount=200, stripe_refund_id="re_Part1") == note
     assert invoice.credit_notes.count() == 1
 
 
@@ -610,10 +603,8 @@ def test_a_payment_in_flight_when_its_customer_was_erased_still_settles(
 def test_a_pending_refund_is_credited_and_a_failed_one_is_not(
     client, pending_payment, django_capture_on_commit_callbacks
 ):
-    services.payment_apply_intent(
-        intent=services.gateway.payment_intent_from_payload(
-            payment_intent(pending_payment, "succeeded")
-        )
+    payment_apply_intent(
+        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
     )
     refunds = [
         {"id": "re_Failed", "object": "refund", "amount": 300, "status": "failed"},

@@ -6,8 +6,10 @@ import time
 
 import pytest
 
-from billing import gateway, services
+from billing import gateway
 from billing.models import InvoiceStatus, Payment, StripeEvent
+from billing.services.customers import stripe_customer_ensure
+from billing.services.orders import CartLine, order_place
 from tests.billing.test_payments_localstripe import save_card
 from tests.stripe_fixtures import localstripe_register_webhook
 
@@ -24,8 +26,8 @@ def wait_for(condition, seconds: float = 15) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_the_webhook_alone_settles_an_invoice(localstripe, live_server, alice, plan):
     localstripe_register_webhook(localstripe, f"{live_server.url}/billing/stripe/webhook/")
-    order = services.order_place(
-        user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    order = order_place(
+        user=alice, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
     )
     invoice = order.invoices.get()
     card = save_card(localstripe, alice)
@@ -36,7 +38,7 @@ def test_the_webhook_alone_settles_an_invoice(localstripe, live_server, alice, p
     gateway.payment_intent_create(
         amount=payment.amount,
         currency=payment.currency,
-        customer_id=services.stripe_customer_ensure(user=alice),
+        customer_id=stripe_customer_ensure(user=alice),
         payment_method_id=card.stripe_payment_method_id,
         idempotency_key=payment.idempotency_key,
         off_session=False,

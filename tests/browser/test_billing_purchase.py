@@ -79,12 +79,12 @@ def test_a_customer_buys_a_plan_saves_a_card_and_pays(page, live_server, localst
 def test_a_payment_the_bank_wants_confirmed_is_authenticated_in_the_page(
     page, live_server, localstripe, alice
 ):
-    from billing import services
+    from billing.services.orders import CartLine, order_place
 
     plan = ProductFactory(name="Business hosting", slug="business")
     PriceFactory(product=plan, currency="EUR", cycle="yearly", amount=12990)
-    order = services.order_place(
-        user=alice, lines=[services.CartLine(product_id=plan.pk, cycle="yearly")], currency="EUR"
+    order = order_place(
+        user=alice, lines=[CartLine(product_id=plan.pk, cycle="yearly")], currency="EUR"
     )
     invoice = order.invoices.get()
     page.goto("/accounts/login/")

@@ -26,7 +26,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from billing import services
 from billing.models import (
     BillingCycle,
     Invoice,
@@ -37,6 +36,7 @@ from billing.models import (
     Service,
     ServiceStatus,
 )
+from billing.services.invoices import numbers_take, renewals_generate
 
 
 class Rollback(Exception):
@@ -111,7 +111,7 @@ class Command(BaseCommand):
         except Rollback:
             pass
         tracemalloc.start()
-        services.renewals_generate(today=today, days_ahead=7)
+        renewals_generate(today=today, days_ahead=7)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         self.stdout.write(
@@ -120,7 +120,7 @@ class Command(BaseCommand):
 
     def _timed_renewals(self, today: dt.date, count: int) -> None:
         started = time.perf_counter()
-        created = services.renewals_generate(today=today, days_ahead=7)
+        created = renewals_generate(today=today, days_ahead=7)
         elapsed = time.perf_counter() - started
         if len(created) != count:
             raise CommandError(f"Expected {count} renewal invoices, made {len(created)}.")
@@ -129,7 +129,7 @@ class Command(BaseCommand):
             f"{len(created) / elapsed:,.0f} invoices/s"
         )
         again = time.perf_counter()
-        if services.renewals_generate(today=today, days_ahead=7):
+        if renewals_generate(today=today, days_ahead=7):
             raise CommandError("A second renewal run created invoices: not idempotent.")
         self.stdout.write(
             f"Second run (idempotent): 0 invoices in {time.perf_counter() - again:.2f} s"
@@ -139,7 +139,7 @@ class Command(BaseCommand):
         user = User.objects.create(email=f"bench-pages-{time.time_ns()}@example.invalid")
         order = Order.objects.create(user=user, currency="EUR")
         today = timezone.localdate()
-        first = services._take_numbers(series="INV", year=today.year, count=invoices)
+        first = numbers_take(series="INV", year=today.year, count=invoices)
         created = Invoice.objects.bulk_create(
             Invoice(
                 user=user,

@@ -1,0 +1,378 @@
+"""Invoices: numbering, tax, the one invoice builder, issuing and marking paid, and the
+beat jobs that renew, remind and mark overdue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import cast
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from billing.models import (
+    PAYABLE_STATUSES,
+    BillingCycle,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Product,
+    Service,
+    ServiceStatus,
+    TaxRate,
+)
+from billing.money import format_money, percent_of
+from billing.notices import tell_customer
+
+from .customers import billing_account_for, customer_snapshot
+
+# --- numbers ---------------------------------------------------------------
+
+
+def numbers_take(*, series: str, year: int, count: int) -> int:
+    """Reserves `count` consecutive numbers in `series`/`year` and returns the first.
+
+    Must run inside the transaction that uses them: the counter row stays locked
+    until it commits, and a rollback gives the numbers back, so there are no gaps.
+    """
+    DocumentCounter.objects.get_or_create(series=series, year=year)
+    counter = DocumentCounter.objects.select_for_update().get(series=series, year=year)
+    first = counter.last_number + 1
+    counter.last_number = F("last_number") + count
+    counter.save(update_fields=["last_number"])
+    return first
+
+
+def invoice_number(year: int, sequence: int) -> str:
+    return f"{settings.BILLING_INVOICE_PREFIX}{year}-{sequence:06d}"
+
+
+def credit_note_number(year: int, sequence: int) -> str:
+    return f"{settings.BILLING_CREDIT_NOTE_PREFIX}{year}-{sequence:06d}"
+
+
+# --- tax -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxDecision:
+    name: str
+    rate: Decimal
+    reverse_charge: bool
+
+
+NO_TAX = TaxDecision(name="", rate=Decimal("0.00"), reverse_charge=False)
+
+
+def tax_decision(*, rate: TaxRate | None, country: str, vat_number: str) -> TaxDecision:
+    """The tax on a sale to a customer in `country`.
+
+    EU businesses with a VAT number in another member state than ours pay no VAT:
+    the customer accounts for it (reverse charge, Council Directive 2006/112/EC art. 196).
+    """
+    if rate is None:
+        return NO_TAX
+    seller = settings.BILLING_SELLER_COUNTRY
+    if rate.is_eu and _vat_number_of(country, vat_number) and country != seller:
+        return TaxDecision(name=rate.name, rate=Decimal("0.00"), reverse_charge=True)
+    return TaxDecision(name=rate.name, rate=rate.rate, reverse_charge=False)
+
+
+def _vat_number_of(country: str, vat_number: str) -> bool:
+    """Whether `vat_number` is a VAT number issued in `country`: its prefix is the
+    country's code (Greece uses EL). A number from another state is not the
+    customer's own and gives no reverse charge."""
+    prefix = "EL" if country == "GR" else country
+    return bool(vat_number) and bool(prefix) and vat_number.upper().startswith(prefix)
+
+
+# --- building and issuing --------------------------------------------------
+
+
+def period_line(
+    *, product: Product, cycle: str, amount: int, start: dt.date, service: Service
+) -> InvoiceLine:
+    """The line billing `service` for one cycle from `start`, in the words every
+    invoice uses ("Starter hosting (monthly), 01 Dec 2026 to 01 Jan 2027")."""
+    end = BillingCycle.advance(start, cycle)
+    return InvoiceLine(
+        description=f"{product.name} ({BillingCycle(cycle).label.lower()}), "
+        f"{start:%d %b %Y} to {end:%d %b %Y}",
+        unit_amount=amount,
+        amount=amount,
+        service=service,
+        period_start=start,
+        period_end=end,
+    )
+
+
+def invoice_build(
+    *,
+    user: User,
+    vat_number: str,
+    rate: TaxRate | None,
+    sequence: int,
+    currency: str,
+    subtotal: int,
+    issued_on: dt.date,
+    due_date: dt.date,
+    order: Order | None = None,
+) -> Invoice:
+    """The unsaved invoice for `subtotal` to `user`: number, tax and the customer's
+    details as they are now. One-off and renewal invoices are both made here."""
+    tax = tax_decision(rate=rate, country=str(user.country), vat_number=vat_number)
+    tax_amount = percent_of(subtotal, tax.rate)
+    return Invoice(
+        user=user,
+        order=order,
+        year=issued_on.year,
+        sequence=sequence,
+        number=invoice_number(issued_on.year, sequence),
+        currency=currency,
+        issued_on=issued_on,
+        due_date=due_date,
+        subtotal=subtotal,
+        tax_amount=tax_amount,
+        total=subtotal + tax_amount,
+        tax_name=tax.name,
+        tax_rate=tax.rate,
+        reverse_charge=tax.reverse_charge,
+        **customer_snapshot(user=user, vat_number=vat_number),
+    )
+
+
+def invoice_issue(
+    *,
+    user: User,
+    order: Order | None,
+    currency: str,
+    lines: list[InvoiceLine],
+    due_date: dt.date | None = None,
+) -> Invoice:
+    """Issues one invoice with `lines`, numbered today. Runs in the caller's
+    transaction (which holds the number until it commits)."""
+    account = billing_account_for(user=user)
+    today = timezone.localdate()
+    invoice = invoice_build(
+        user=user,
+        vat_number=account.vat_number,
+        rate=TaxRate.objects.filter(country=user.country).first() if user.country else None,
+        sequence=numbers_take(series="INV", year=today.year, count=1),
+        currency=currency,
+        subtotal=sum(line.amount for line in lines),
+        issued_on=today,
+        due_date=due_date or today,
+        order=order,
+    )
+    invoice.save()
+    for line in lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(lines)
+    return invoice
+
+
+def invoice_context(invoice: Invoice) -> dict[str, str]:
+    """What every message about an invoice may say (plain strings, storable)."""
+    return {
+        "invoice_number": invoice.number,
+        "invoice_total": format_money(invoice.total, invoice.currency),
+        "due_date": invoice.due_date.isoformat(),
+        "invoice_url": settings.SITE_URL.rstrip("/")
+        + reverse("billing:invoice_detail", args=[invoice.pk]),
+    }
+
+
+# --- paid ------------------------------------------------------------------
+
+
+def _activate_services_of(invoice: Invoice) -> None:
+    """Services billed on a paid invoice run until the end of the period paid for."""
+    now = timezone.now()
+    for line in invoice.lines.filter(service__isnull=False).select_related("service"):
+        service = line.service
+        if service.status == ServiceStatus.PENDING:
+            service.status = ServiceStatus.ACTIVE
+            service.activated_at = now
+            service.next_due_date = line.period_end
+        elif service.next_due_date == line.period_start:
+            service.next_due_date = line.period_end
+            if service.status == ServiceStatus.SUSPENDED:
+                service.status = ServiceStatus.ACTIVE
+                service.suspended_at = None
+        else:
+            continue
+        service.save(update_fields=["status", "activated_at", "next_due_date", "suspended_at"])
+
+
+@transaction.atomic
+def invoice_mark_paid(*, invoice: Invoice) -> bool:
+    """Marks a payable invoice paid and starts (or extends) its services.
+
+    Idempotent: a conditional update means only the first call changes anything;
+    it returns whether this call did.
+    """
+    updated = Invoice.objects.filter(pk=invoice.pk, status__in=PAYABLE_STATUSES).update(
+        status=InvoiceStatus.PAID, paid_at=timezone.now()
+    )
+    if not updated:
+        return False
+    invoice.refresh_from_db()
+    _activate_services_of(invoice)
+    if invoice.order_id:
+        Order.objects.filter(pk=invoice.order_id, status=OrderStatus.PENDING).update(
+            status=OrderStatus.PAID
+        )
+    tell_customer(user=invoice.user, kind="billing-invoice-paid", context=invoice_context(invoice))
+    return True
+
+
+# --- beat jobs -------------------------------------------------------------
+
+
+def renewals_generate(*, today: dt.date, days_ahead: int, batch_size: int = 5000) -> list[int]:
+    """Issues the next invoice of every active service due within `days_ahead` days.
+
+    Set-based: per batch one query finds services not yet invoiced for their next
+    period, one takes a block of invoice numbers, two bulk inserts write invoices and
+    lines. Idempotent: the (service, period_start) unique line means a second run
+    finds nothing. Each batch is its own transaction holding the counter lock, so
+    two workers never interleave. Returns the new invoice ids.
+    """
+    already_billed = InvoiceLine.objects.filter(
+        service=OuterRef("pk"), period_start=OuterRef("next_due_date")
+    )
+    rates = {str(rate.country): rate for rate in TaxRate.objects.all()}
+    created: list[int] = []
+    while True:
+        with transaction.atomic():
+            DocumentCounter.objects.get_or_create(series="INV", year=today.year)
+            DocumentCounter.objects.select_for_update().get(series="INV", year=today.year)
+            due = list(
+                Service.objects.filter(
+                    status=ServiceStatus.ACTIVE,
+                    next_due_date__isnull=False,
+                    next_due_date__lte=today + dt.timedelta(days=days_ahead),
+                )
+                .exclude(Exists(already_billed))
+                .select_related("product", "user", "user__billing_account")
+                .order_by("pk")[:batch_size]
+            )
+            if not due:
+                return created
+            first = numbers_take(series="INV", year=today.year, count=len(due))
+            invoices = []
+            lines = []
+            for offset, service in enumerate(due):
+                period_start = cast(dt.date, service.next_due_date)  # not null, filtered above
+                account = getattr(service.user, "billing_account", None)
+                invoice = invoice_build(
+                    user=service.user,
+                    vat_number=account.vat_number if account else "",
+                    rate=rates.get(str(service.user.country)),
+                    sequence=first + offset,
+                    currency=service.currency,
+                    subtotal=service.amount,
+                    issued_on=today,
+                    due_date=period_start,
+                )
+                line = period_line(
+                    product=service.product,
+                    cycle=service.cycle,
+                    amount=service.amount,
+                    start=period_start,
+                    service=service,
+                )
+                line.invoice = invoice  # bulk_create below takes the invoice's new pk
+                invoices.append(invoice)
+                lines.append(line)
+            Invoice.objects.bulk_create(invoices)
+            InvoiceLine.objects.bulk_create(lines)
+            for invoice in invoices:
+                if invoice.total == 0:  # free services renew without a bill to pay
+                    invoice_mark_paid(invoice=invoice)
+            created.extend(invoice.pk for invoice in invoices)
+
+
+def invoices_announce(*, invoice_ids: list[int], kind: str) -> None:
+    """Tells each invoice's customer about it (one message per invoice)."""
+    for invoice in Invoice.objects.filter(pk__in=invoice_ids).select_related("user"):
+        tell_customer(user=invoice.user, kind=kind, context=invoice_context(invoice))
+
+
+@transaction.atomic
+def invoices_mark_overdue(*, today: dt.date) -> list[int]:
+    """Unpaid invoices past their due date become overdue. Idempotent; returns the ids
+    changed by this run."""
+    ids = list(
+        Invoice.objects.select_for_update(skip_locked=True)
+        .filter(status=InvoiceStatus.UNPAID, due_date__lt=today)
+        .values_list("pk", flat=True)
+    )
+    Invoice.objects.filter(pk__in=ids, status=InvoiceStatus.UNPAID).update(
+        status=InvoiceStatus.OVERDUE
+    )
+    return ids
+
+
+@transaction.atomic
+def services_suspend_overdue(*, today: dt.date, grace_days: int) -> list[int]:
+    """Suspends active services whose invoice has been overdue more than `grace_days`.
+
+    Set-based and idempotent: returns the ids suspended by this run.
+    """
+    overdue_line = InvoiceLine.objects.filter(
+        service=OuterRef("pk"),
+        invoice__status=InvoiceStatus.OVERDUE,
+        invoice__due_date__lt=today - dt.timedelta(days=grace_days),
+    )
+    ids = list(
+        Service.objects.filter(status=ServiceStatus.ACTIVE)
+        .filter(Exists(overdue_line))
+        .values_list("pk", flat=True)
+    )
+    Service.objects.filter(pk__in=ids, status=ServiceStatus.ACTIVE).update(
+        status=ServiceStatus.SUSPENDED, suspended_at=timezone.now()
+    )
+    return ids
+
+
+def services_announce_suspension(*, service_ids: list[int]) -> None:
+    """Tells each customer which service was suspended and why."""
+    for service in Service.objects.filter(pk__in=service_ids).select_related("user", "product"):
+        tell_customer(
+            user=service.user,
+            kind="billing-service-suspended",
+            context={
+                "service_name": service.product.name,
+                "invoices_url": settings.SITE_URL.rstrip("/") + reverse("billing:invoices"),
+            },
+        )
+
+
+@transaction.atomic
+def invoices_due_for_reminder(*, today: dt.date, days_before: int) -> list[int]:
+    """Claims the unpaid invoices due within `days_before` days that had no reminder yet.
+
+    The claim (reminder_sent_at) is written in the same statement, so a second run
+    reminds nobody twice.
+    """
+    ids = list(
+        Invoice.objects.select_for_update(skip_locked=True)
+        .filter(
+            status=InvoiceStatus.UNPAID,
+            reminder_sent_at__isnull=True,
+            due_date__gte=today,
+            due_date__lte=today + dt.timedelta(days=days_before),
+        )
+        .values_list("pk", flat=True)
+    )
+    Invoice.objects.filter(pk__in=ids).update(reminder_sent_at=timezone.now())
+    return ids

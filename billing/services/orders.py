@@ -1,0 +1,101 @@
+"""Checking out: a cart becomes an order, its pending services and one invoice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from billing.models import InvoiceLine, Order, Price, Service
+from billing.notices import tell_customer
+from core.exceptions import ApplicationError
+
+from .invoices import invoice_context, invoice_issue, invoice_mark_paid, period_line
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: int
+    cycle: str
+
+
+@transaction.atomic
+def order_place(
+    *, user: User, lines: list[CartLine], currency: str, checkout_token: str = ""
+) -> Order:
+    """Turns a cart into an order, its pending services and one unpaid invoice due today.
+
+    One transaction: either everything exists afterwards, with the next invoice
+    number, or nothing does and no number was used. With a checkout token, the same
+    cart submitted twice (a double click, two tabs) gives the first order back: the
+    unique (user, token) row makes the second transaction wait for the first.
+    """
+    if checkout_token:
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    user=user, currency=currency, checkout_token=checkout_token
+                )
+        except IntegrityError:
+            return Order.objects.get(user=user, checkout_token=checkout_token)
+        return _order_fill(order=order, user=user, lines=lines, currency=currency)
+    return _order_fill(order=None, user=user, lines=lines, currency=currency)
+
+
+def _order_fill(*, order: Order | None, user: User, lines: list[CartLine], currency: str) -> Order:
+    if not lines:
+        raise ApplicationError("Your cart is empty.")
+    prices = {
+        (price.product_id, price.cycle): price
+        for price in Price.objects.select_related("product").filter(
+            currency=currency,
+            product_id__in=[line.product_id for line in lines],
+            product__is_active=True,
+        )
+    }
+    missing = [line for line in lines if (line.product_id, line.cycle) not in prices]
+    if missing:
+        raise ApplicationError(
+            "Some items in your cart are no longer sold in this currency. "
+            "Remove them or pick another currency."
+        )
+    today = timezone.localdate()
+    if order is None:
+        order = Order.objects.create(user=user, currency=currency)
+    invoice_lines: list[InvoiceLine] = []
+    for line in lines:
+        price = prices[(line.product_id, line.cycle)]
+        service = Service.objects.create(
+            user=user,
+            order=order,
+            product=price.product,
+            cycle=price.cycle,
+            currency=currency,
+            amount=price.amount,
+        )
+        invoice_lines.append(
+            period_line(
+                product=price.product,
+                cycle=price.cycle,
+                amount=price.amount,
+                start=today,
+                service=service,
+            )
+        )
+        if price.setup_fee:
+            invoice_lines.append(
+                InvoiceLine(
+                    description=f"{price.product.name}: setup fee",
+                    unit_amount=price.setup_fee,
+                    amount=price.setup_fee,
+                )
+            )
+    invoice = invoice_issue(user=user, order=order, currency=currency, lines=invoice_lines)
+    if invoice.total == 0:
+        # Nothing to pay (a free plan): the services start now.
+        invoice_mark_paid(invoice=invoice)
+    else:
+        tell_customer(user=user, kind="billing-invoice-issued", context=invoice_context(invoice))
+    return order

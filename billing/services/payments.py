@@ -1,0 +1,427 @@
+"""Paying invoices: card payments, settling them from Stripe's state, cancelling or
+marking paid by staff without a double charge, and the daily auto-charge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from billing import gateway
+from billing.models import (
+    PAYABLE_STATUSES,
+    BillingAccount,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Service,
+    ServiceStatus,
+)
+from billing.money import format_money
+from billing.notices import tell_customer, tell_staff
+from core.exceptions import ApplicationError
+
+from .customers import stripe_customer_ensure
+from .invoices import invoice_context, invoice_mark_paid
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    client_secret: str  # set when the customer must authenticate in the page
+
+
+_STATUS_FROM_INTENT = {
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "requires_action": PaymentStatus.REQUIRES_ACTION,
+    "requires_confirmation": PaymentStatus.REQUIRES_ACTION,
+    "processing": PaymentStatus.PROCESSING,
+    "requires_payment_method": PaymentStatus.FAILED,
+    "canceled": PaymentStatus.FAILED,
+}
+
+# An attempt recorded but never sent to Stripe (the process stopped in between) stops
+# blocking new attempts after this long. Should Stripe have charged it after all, its
+# payment_intent.succeeded webhook still finds the attempt by metadata and settles it.
+INTERRUPTED_AFTER = dt.timedelta(minutes=15)
+INTERRUPTED_MESSAGE = "The payment was interrupted before it reached the bank."
+
+
+# --- paying ----------------------------------------------------------------
+
+
+def invoice_pay(
+    *, invoice: Invoice, payment_method: PaymentMethod, off_session: bool = False
+) -> PaymentOutcome:
+    """Charges `payment_method` for `invoice` through a PaymentIntent.
+
+    Each attempt is a Payment row whose idempotency key ("invoice-<id>-attempt-<n>")
+    Stripe sees, so a retried request never charges twice. The attempt is recorded
+    before the call and settled after it, outside any lock. A broken rule or a call
+    Stripe refused raises ApplicationError (gateway.PaymentError is one).
+    """
+    if payment_method.user_id != invoice.user_id:
+        raise ApplicationError("This card does not belong to the invoice's customer.")
+    customer_id = stripe_customer_ensure(user=invoice.user)
+    _payments_supersede_awaiting_action(invoice=invoice)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not locked.is_payable:
+            raise ApplicationError("This invoice has nothing left to pay.")
+        _payments_fail_interrupted(invoice=locked)
+        if locked.payments.filter(
+            status__in=[PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED]
+        ).exists():
+            raise ApplicationError("A payment for this invoice is already in progress.")
+        attempt = (
+            locked.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
+        ) + 1
+        payment = Payment.objects.create(
+            invoice=locked,
+            attempt=attempt,
+            amount=locked.total,
+            currency=locked.currency,
+            off_session=off_session,
+        )
+    try:
+        intent = gateway.payment_intent_create(
+            amount=payment.amount,
+            currency=payment.currency,
+            customer_id=customer_id,
+            payment_method_id=payment_method.stripe_payment_method_id,
+            idempotency_key=payment.idempotency_key,
+            off_session=off_session,
+            metadata={
+                "invoice_id": str(invoice.pk),
+                "payment_id": str(payment.pk),
+                "invoice_number": invoice.number,
+            },
+        )
+    except gateway.PaymentError as exc:
+        Payment.objects.filter(pk=payment.pk).update(
+            status=PaymentStatus.FAILED, failure_message=exc.message[:255]
+        )
+        raise
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id="").update(
+            stripe_payment_intent_id=intent.id
+        )
+        payment = payment_apply_intent(intent=intent) or payment
+    client_secret = intent.client_secret if payment.status == PaymentStatus.REQUIRES_ACTION else ""
+    return PaymentOutcome(payment=payment, client_secret=client_secret)
+
+
+def _payments_fail_interrupted(*, invoice: Invoice) -> None:
+    invoice.payments.filter(
+        status=PaymentStatus.PROCESSING,
+        stripe_payment_intent_id="",
+        created_at__lt=timezone.now() - INTERRUPTED_AFTER,
+    ).update(status=PaymentStatus.FAILED, failure_message=INTERRUPTED_MESSAGE)
+
+
+def _payments_supersede_awaiting_action(*, invoice: Invoice) -> None:
+    """Cancels at Stripe the earlier attempts still waiting for authentication.
+
+    Left alone, such an intent can still be confirmed (another tab, a late 3D Secure
+    page) after a new attempt succeeds, and the customer would pay twice. One that
+    can no longer be cancelled is read back and applied: if it succeeded, the invoice
+    is paid and the new attempt is refused.
+    """
+    pending = invoice.payments.filter(status=PaymentStatus.REQUIRES_ACTION).exclude(
+        stripe_payment_intent_id=""
+    )
+    for payment in pending:
+        try:
+            intent = gateway.payment_intent_cancel(
+                payment_intent_id=payment.stripe_payment_intent_id
+            )
+        except gateway.PaymentError:
+            intent = gateway.payment_intent_retrieve(
+                payment_intent_id=payment.stripe_payment_intent_id
+            )
+        applied = payment_apply_intent(intent=intent)
+        if applied is not None and applied.status == PaymentStatus.REQUIRES_ACTION:
+            raise ApplicationError("A payment for this invoice is already in progress.")
+
+
+# --- settling --------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
+    """Brings our Payment (and its invoice) in line with a PaymentIntent's state.
+
+    Safe in any order and any number of times: a succeeded payment never goes back,
+    and the invoice is marked paid by a conditional update. Returns None for an
+    intent we did not create.
+    """
+    if not intent.id:
+        return None
+    payment = (
+        Payment.objects.select_for_update()
+        .select_related("invoice")
+        .filter(stripe_payment_intent_id=intent.id)
+        .first()
+    )
+    if payment is None and intent.metadata.get("payment_id", "").isdigit():
+        payment = (
+            Payment.objects.select_for_update()
+            .select_related("invoice")
+            .filter(
+                pk=int(intent.metadata["payment_id"]), stripe_payment_intent_id__in=["", intent.id]
+            )
+            .first()
+        )
+    if payment is None:
+        return None
+    mismatch = _intent_mismatch(payment=payment, intent=intent)
+    if mismatch:
+        # Not the charge we asked for (another environment sharing the Stripe account,
+        # or an intent changed at Stripe): it must not settle this invoice.
+        logger.error(
+            "PaymentIntent %s not applied to payment %s: %s.", intent.id, payment.pk, mismatch
+        )
+        return None
+    if not payment.stripe_payment_intent_id:
+        payment.stripe_payment_intent_id = intent.id
+        payment.save(update_fields=["stripe_payment_intent_id"])
+    new_status = _STATUS_FROM_INTENT.get(intent.status)
+    if new_status is None or payment.status == PaymentStatus.SUCCEEDED:
+        return payment
+    fields = ["status"]
+    payment.status = new_status
+    if intent.charge_id:
+        payment.stripe_charge_id = intent.charge_id
+        fields.append("stripe_charge_id")
+    if new_status == PaymentStatus.FAILED:
+        payment.failure_message = (intent.failure_message or "The payment did not go through.")[
+            :255
+        ]
+        fields.append("failure_message")
+    payment.save(update_fields=fields)
+    if new_status == PaymentStatus.SUCCEEDED:
+        if not invoice_mark_paid(invoice=payment.invoice):
+            payment_flag_for_refund(payment=payment)
+    elif new_status == PaymentStatus.FAILED and payment.off_session:
+        tell_customer(
+            user=payment.invoice.user,
+            kind="billing-payment-failed",
+            context={**invoice_context(payment.invoice), "reason": payment.failure_message},
+        )
+    return payment
+
+
+def payment_refresh(*, payment: Payment) -> Payment:
+    """Reads the payment's intent from Stripe and applies it (after the customer
+    authenticated in the page). As safe to repeat as payment_apply_intent."""
+    intent = gateway.payment_intent_retrieve(payment_intent_id=payment.stripe_payment_intent_id)
+    return payment_apply_intent(intent=intent) or payment
+
+
+def _intent_mismatch(*, payment: Payment, intent: gateway.PaymentIntent) -> str:
+    """Why `intent` is not the charge recorded as `payment` ("" when it is)."""
+    if intent.amount != payment.amount or intent.currency != payment.currency:
+        return (
+            f"Stripe has {intent.amount} {intent.currency}, "
+            f"we asked for {payment.amount} {payment.currency}"
+        )
+    if intent.customer_id:
+        ours = (
+            BillingAccount.objects.filter(user_id=payment.invoice.user_id)
+            .values_list("stripe_customer_id", flat=True)
+            .first()
+        )
+        # After an erasure we no longer know the customer: amount and currency decide.
+        if ours and intent.customer_id != ours:
+            return "the intent belongs to another Stripe customer"
+    return ""
+
+
+def payment_flag_for_refund(*, payment: Payment) -> bool:
+    """Money came in for an invoice that was paid another way or cancelled meanwhile:
+    flags the payment "needs refund" and tells staff, once per payment (a conditional
+    update, so a redelivered webhook or a second caller does nothing)."""
+    now = timezone.now()
+    flagged = Payment.objects.filter(pk=payment.pk, needs_refund_since__isnull=True).update(
+        needs_refund=True, needs_refund_since=now
+    )
+    if not flagged:
+        return False
+    payment.needs_refund, payment.needs_refund_since = True, now
+    invoice_status = Invoice.objects.values_list("status", flat=True).get(pk=payment.invoice_id)
+    logger.error(
+        "Payment %s succeeded on invoice %s, which is %s: refund it in Stripe.",
+        payment.pk,
+        payment.invoice.number,
+        invoice_status,
+    )
+    tell_staff(
+        kind="billing-staff-payment-needs-refund",
+        context={
+            "invoice_number": payment.invoice.number,
+            "invoice_status": InvoiceStatus(invoice_status).label.lower(),
+            "amount": format_money(payment.amount, payment.currency),
+            "payment_intent": payment.stripe_payment_intent_id,
+            "payment_admin_url": settings.SITE_URL.rstrip("/")
+            + reverse("admin:billing_payment_change", args=[payment.pk]),
+        },
+    )
+    return True
+
+
+def payment_refund_handled(*, payments: QuerySet[Payment]) -> int:
+    """Staff refunded these flagged payments in Stripe; `needs_refund_since` stays as the
+    record (and keeps a redelivered event from flagging them again)."""
+    return payments.filter(needs_refund=True).update(needs_refund=False)
+
+
+def payment_for_intent(*, payment_intent_id: str) -> Payment | None:
+    """Our payment made through this PaymentIntent, with its invoice."""
+    if not payment_intent_id:
+        return None
+    return (
+        Payment.objects.select_related("invoice")
+        .filter(stripe_payment_intent_id=payment_intent_id)
+        .first()
+    )
+
+
+def payment_mark_disputed(*, dispute: gateway.Dispute) -> None:
+    """The customer disputed a payment with their bank: recorded once, and logged for
+    staff. Idempotent."""
+    payment = payment_for_intent(payment_intent_id=dispute.payment_intent_id)
+    if payment is None:
+        return
+    Payment.objects.filter(pk=payment.pk, disputed_at__isnull=True).update(
+        disputed_at=timezone.now()
+    )
+    logger.warning(
+        "The customer disputed the payment of invoice %s (%s).",
+        payment.invoice.number,
+        dispute.reason,
+    )
+
+
+# --- paid another way, cancelled ---------------------------------------------
+
+
+def invoice_mark_paid_outside_stripe(*, invoice: Invoice) -> bool:
+    """Staff record money received another way (bank transfer). As with cancelling, a
+    card payment waiting for 3D Secure is cancelled at Stripe first and one already
+    processing makes this fail, so the customer is not charged twice."""
+    _payments_supersede_awaiting_action(invoice=invoice)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        _payments_fail_interrupted(invoice=locked)
+        if locked.payments.filter(
+            status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
+        ).exists():
+            raise ApplicationError(
+                f"A card payment of invoice {locked.number} is in progress; wait for it to settle."
+            )
+        return invoice_mark_paid(invoice=locked)
+
+
+def invoice_cancel(*, invoice: Invoice) -> bool:
+    """Cancels an unpaid invoice and ends the services it bills: a new order's pending
+    services, and services whose next period it was the bill for (otherwise they would
+    run on unbilled, since that period is never invoiced again). Idempotent.
+
+    A card payment still waiting for 3D Secure is cancelled at Stripe first, so the
+    customer cannot complete it afterwards; one already on its way to the bank makes
+    the cancellation fail (ApplicationError) rather than take money for nothing.
+    """
+    _payments_supersede_awaiting_action(invoice=invoice)
+    return _invoice_cancel(invoice=invoice)
+
+
+@transaction.atomic
+def _invoice_cancel(*, invoice: Invoice) -> bool:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status not in PAYABLE_STATUSES:
+        return False
+    _payments_fail_interrupted(invoice=locked)
+    if locked.payments.filter(
+        status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
+    ).exists():
+        raise ApplicationError(
+            f"A card payment of invoice {locked.number} is in progress; "
+            "cancel it once the payment has settled."
+        )
+    updated = Invoice.objects.filter(pk=invoice.pk, status__in=PAYABLE_STATUSES).update(
+        status=InvoiceStatus.CANCELLED
+    )
+    if updated:
+        billed_period = InvoiceLine.objects.filter(
+            invoice=invoice, service=OuterRef("pk"), period_start=OuterRef("next_due_date")
+        )
+        Service.objects.filter(
+            Q(status=ServiceStatus.PENDING, invoice_lines__invoice=invoice)
+            | Q(
+                Exists(billed_period),
+                status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
+            )
+        ).update(status=ServiceStatus.CANCELLED, next_due_date=None)
+        if invoice.order_id:
+            Order.objects.filter(pk=invoice.order_id, status=OrderStatus.PENDING).update(
+                status=OrderStatus.CANCELLED
+            )
+    return bool(updated)
+
+
+# --- auto-charge -----------------------------------------------------------
+
+
+def invoices_to_auto_charge(*, today: dt.date, max_attempts: int) -> list[int]:
+    """Payable invoices due today or earlier whose customer has a default card, with no
+    attempt today, none in flight, and fewer than `max_attempts` attempts. One query."""
+    default_card = PaymentMethod.objects.filter(user=OuterRef("user"), is_default=True)
+    tried_today = Payment.objects.filter(invoice=OuterRef("pk"), created_at__date=today)
+    busy = Payment.objects.filter(invoice=OuterRef("pk")).filter(
+        Q(status=PaymentStatus.SUCCEEDED)
+        | Q(status=PaymentStatus.PROCESSING, stripe_payment_intent_id__gt="")
+        | Q(
+            status=PaymentStatus.PROCESSING,
+            created_at__gte=timezone.now() - INTERRUPTED_AFTER,
+        )
+    )
+    return list(
+        Invoice.objects.filter(status__in=PAYABLE_STATUSES, due_date__lte=today, total__gt=0)
+        .filter(Exists(default_card))
+        .exclude(Exists(tried_today))
+        .exclude(Exists(busy))
+        .annotate(attempts=Count("payments"))
+        .filter(attempts__lt=max_attempts)
+        .values_list("pk", flat=True)
+    )
+
+
+def invoice_auto_charge(*, invoice_id: int) -> PaymentOutcome | None:
+    """Charges the customer's default card off-session. When the bank asks for
+    authentication, the customer is told to pay in the client area.
+
+    A refused or failed attempt is logged, not raised: the next day's run tries again
+    (up to BILLING_AUTO_CHARGE_MAX_ATTEMPTS), never the same day.
+    """
+    invoice = Invoice.objects.select_related("user").get(pk=invoice_id)
+    card = PaymentMethod.objects.filter(user_id=invoice.user_id, is_default=True).first()
+    if card is None or not invoice.is_payable:
+        return None
+    try:
+        return invoice_pay(invoice=invoice, payment_method=card, off_session=True)
+    except ApplicationError as exc:
+        logger.info("Auto-charge of invoice %s failed: %s", invoice.number, exc.message)
+        return None
