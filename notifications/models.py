@@ -192,3 +192,26 @@ class ConsentRecord(models.Model):
     def __str__(self) -> str:
         answer = "granted" if self.granted else "withdrawn"
         return f"{self.get_purpose_display()} {answer} via {self.get_channel_display()}"
+
+
+class TwilioCallback(models.Model):
+    """A signed Twilio callback that was acted on, kept so a replay of it is ignored.
+
+    Twilio's signature covers the URL and the parameters but no timestamp, so a captured
+    request stays valid for ever: a delivery report is applied once per (MessageSid,
+    status), an incoming message once per MessageSid.
+    """
+
+    message_sid = models.CharField(max_length=64)
+    event = models.CharField(max_length=32, help_text="The delivery status, or 'inbound'.")
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_sid", "event"], name="notif_twilio_callback_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_sid} {self.event}"

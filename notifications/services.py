@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from .models import (
     Preferences,
     Purpose,
     Status,
+    TwilioCallback,
 )
 from .selectors import channel_allowed, preferences_get
 from .tokens import make_unsubscribe_token
@@ -360,6 +361,41 @@ def sms_reply_apply(*, phone: str, body: str) -> int:
         )
         changed += bool(records)
     return changed
+
+
+INBOUND_EVENT = "inbound"
+
+
+def twilio_callback_claim(*, message_sid: str, event: str) -> bool:
+    """Records one signed Twilio callback; False when the same one was recorded before.
+
+    Runs inside the caller's transaction: when applying the callback fails, the claim
+    is rolled back with it and Twilio's retry is applied.
+    """
+    try:
+        with transaction.atomic():
+            TwilioCallback.objects.create(message_sid=message_sid, event=event)
+    except IntegrityError:
+        return False
+    return True
+
+
+@transaction.atomic
+def sms_status_receive(*, message_sid: str, status: str, error_code: str = "") -> bool:
+    """Applies a delivery report once; a replay of it (same sid and status) changes nothing."""
+    if not twilio_callback_claim(message_sid=message_sid, event=status):
+        logger.info("Twilio report %s %s was received before; ignored.", message_sid, status)
+        return False
+    return sms_status_apply(provider_id=message_sid, status=status, error_code=error_code)
+
+
+@transaction.atomic
+def sms_reply_receive(*, message_sid: str, phone: str, body: str) -> int:
+    """Applies an incoming STOP/START once; a replay of the same message changes nothing."""
+    if not twilio_callback_claim(message_sid=message_sid, event=INBOUND_EVENT):
+        logger.info("Twilio inbound message %s was received before; ignored.", message_sid)
+        return 0
+    return sms_reply_apply(phone=phone, body=body)
 
 
 def sms_status_apply(*, provider_id: str, status: str, error_code: str = "") -> bool:

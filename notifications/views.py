@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.contrib import messages
@@ -12,13 +14,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import sms
-from .forms import PreferencesForm
+from .forms import PreferencesForm, TwilioInboundForm, TwilioStatusForm, form_errors_text
 from .models import ConsentChannel, Purpose
 from .selectors import consent_records_for, preferences_get
-from .services import preferences_update, sms_reply_apply, sms_status_apply
+from .services import preferences_update, sms_reply_receive, sms_status_receive
 from .tokens import read_unsubscribe_token
 
 CONSENT_HISTORY_LIMIT = 20
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -91,6 +95,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _refuse_twilio_callback(name: str, form: TwilioStatusForm | TwilioInboundForm) -> HttpResponse:
+    reason = form_errors_text(form)
+    logger.warning("Signed Twilio %s callback refused: %s", name, reason)
+    return HttpResponse(reason, status=400, content_type="text/plain")
+
+
 def twilio_request_is_signed(request: HttpRequest) -> bool:
     # Twilio signs the URL it called, which is the public one in SITE_URL.
     url = settings.SITE_URL.rstrip("/") + request.get_full_path()
@@ -107,11 +117,14 @@ def twilio_request_is_signed(request: HttpRequest) -> bool:
 def twilio_status(request: HttpRequest) -> HttpResponse:
     if not twilio_request_is_signed(request):
         return HttpResponseForbidden("Invalid X-Twilio-Signature.")
-    sid = request.POST.get("MessageSid", "")
-    status = request.POST.get("MessageStatus", "")
-    if not sid or not status:
-        return HttpResponse("MessageSid and MessageStatus are required.", status=400)
-    sms_status_apply(provider_id=sid, status=status, error_code=request.POST.get("ErrorCode", ""))
+    form = TwilioStatusForm(request.POST)
+    if not form.is_valid():
+        return _refuse_twilio_callback("status", form)
+    sms_status_receive(
+        message_sid=form.cleaned_data["MessageSid"],
+        status=form.cleaned_data["MessageStatus"],
+        error_code=form.cleaned_data["ErrorCode"],
+    )
     return HttpResponse(status=204)
 
 
@@ -120,9 +133,13 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not twilio_request_is_signed(request):
         return HttpResponseForbidden("Invalid X-Twilio-Signature.")
-    sender = request.POST.get("From", "")
-    if not sender:
-        return HttpResponse("From is required.", status=400)
-    sms_reply_apply(phone=sender, body=request.POST.get("Body", ""))
+    form = TwilioInboundForm(request.POST)
+    if not form.is_valid():
+        return _refuse_twilio_callback("inbound", form)
+    sms_reply_receive(
+        message_sid=form.cleaned_data["MessageSid"],
+        phone=form.cleaned_data["From"],
+        body=form.cleaned_data["Body"],
+    )
     # Twilio's Advanced Opt-Out answers STOP/START itself: no reply of ours.
     return HttpResponse("<Response></Response>", content_type="text/xml")

@@ -15,7 +15,14 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
 from notifications.errors import NotConfiguredError
-from notifications.models import ConsentChannel, ConsentRecord, OutboxMessage, Preferences, Status
+from notifications.models import (
+    ConsentChannel,
+    ConsentRecord,
+    OutboxMessage,
+    Preferences,
+    Status,
+    TwilioCallback,
+)
 from notifications.services import message_deliver, notify, preferences_update
 from notifications.sms import TwilioBackend
 
@@ -330,14 +337,20 @@ def test_inbound_stop_withdraws_sms_consent_and_start_restores_alerts(alerted_al
         ("sms_alerts", False),
     ]
 
-    signed_post("notifications:twilio_inbound", {"From": "+442079460958", "Body": "START"})
+    signed_post(
+        "notifications:twilio_inbound",
+        {"From": "+442079460958", "Body": "START", "MessageSid": "SM2"},
+    )
 
     preferences.refresh_from_db()
     assert (preferences.sms_alerts, preferences.marketing_sms) == (True, False)
 
 
 def test_inbound_chatter_changes_nothing(alerted_alice):
-    signed_post("notifications:twilio_inbound", {"From": "+442079460958", "Body": "stop it please"})
+    signed_post(
+        "notifications:twilio_inbound",
+        {"From": "+442079460958", "Body": "stop it please", "MessageSid": "SM3"},
+    )
     assert Preferences.objects.get(user=alerted_alice).sms_alerts is True
 
 
@@ -351,3 +364,72 @@ def test_an_unsigned_stop_is_refused(alerted_alice):
 
 def test_webhooks_refuse_get():
     assert Client().get(reverse("notifications:twilio_status")).status_code == 405
+
+
+# --- bad fields and replays -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("ErrorCode", "300\x0003"), ("MessageSid", "SM\x00abc"), ("MessageStatus", "deli\x00vered")],
+)
+def test_a_signed_report_with_a_nul_is_a_400_with_a_reason(alerted_alice, caplog, field, value):
+    row = sent_alert(alerted_alice)
+    params = {"MessageSid": row.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+
+    response = signed_post("notifications:twilio_status", params | {field: value})
+
+    assert response.status_code == 400
+    assert response.text.startswith(f"{field}: ")
+    assert "Signed Twilio status callback refused" in caplog.text
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+
+
+def test_a_signed_inbound_message_with_a_nul_is_a_400(alerted_alice):
+    response = signed_post(
+        "notifications:twilio_inbound",
+        {"From": "+44207946\x000958", "Body": "STOP", "MessageSid": "SM" + "a" * 32},
+    )
+
+    assert response.status_code == 400
+    assert "From: Null characters are not allowed." in response.text
+    assert Preferences.objects.get(user=alerted_alice).sms_alerts is True
+
+
+def test_a_replayed_stop_does_not_undo_a_later_start(alerted_alice):
+    stop = {"From": "+442079460958", "Body": "STOP", "MessageSid": "SM" + "1" * 32}
+    start = {"From": "+442079460958", "Body": "START", "MessageSid": "SM" + "2" * 32}
+    signed_post("notifications:twilio_inbound", stop)
+    signed_post("notifications:twilio_inbound", start)
+
+    replay = signed_post("notifications:twilio_inbound", stop)
+
+    assert replay.status_code == 200
+    assert Preferences.objects.get(user=alerted_alice).sms_alerts is True
+
+
+def test_a_replayed_delivery_report_is_acknowledged_and_ignored(alerted_alice, caplog):
+    caplog.set_level(logging.INFO, logger="notifications.services")
+    row = sent_alert(alerted_alice)
+    report = {"MessageSid": row.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+
+    assert signed_post("notifications:twilio_status", report).status_code == 204
+    assert signed_post("notifications:twilio_status", report).status_code == 204
+
+    assert TwilioCallback.objects.filter(message_sid=row.provider_id).count() == 1
+    assert f"Twilio report {row.provider_id} undelivered was received before" in caplog.text
+
+
+def test_each_status_of_one_message_is_applied(alerted_alice):
+    row = sent_alert(alerted_alice)
+    signed_post(
+        "notifications:twilio_status", {"MessageSid": row.provider_id, "MessageStatus": "sent"}
+    )
+
+    signed_post(
+        "notifications:twilio_status", {"MessageSid": row.provider_id, "MessageStatus": "delivered"}
+    )
+
+    row.refresh_from_db()
+    assert row.status == Status.DELIVERED
