@@ -66,8 +66,13 @@ class OutboxMessage(models.Model):
     which makes a second run of the same task a no-op.
     """
 
+    # Empty only for allauth's "unknown account" email: an address with no customer.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outbox_messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox_messages",
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     category = models.CharField(
@@ -79,6 +84,11 @@ class OutboxMessage(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    body_secret = models.BooleanField(
+        default=False,
+        help_text="The body carries a secret link or code (password reset, email "
+        "confirmation): it is blanked once the message is sent.",
+    )
     campaign = models.ForeignKey(
         Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )

@@ -55,6 +55,8 @@ def erase(user: Any) -> None:
     """Deletes the customer's messages (queued ones are then never sent), choices and
     consent records; a staff member's name comes off the campaigns they wrote."""
     OutboxMessage.objects.filter(user=user).delete()
+    # allauth's "unknown account" emails to this address, from before the account existed.
+    OutboxMessage.objects.filter(user__isnull=True, recipient__iexact=user.email).delete()
     ConsentRecord.objects.filter(user=user).delete()
     Preferences.objects.filter(user=user).delete()
     Campaign.objects.filter(created_by=user).update(created_by=None)

@@ -151,6 +151,42 @@ def notify(
     return created
 
 
+BODY_REMOVED_NOTE = "(Removed once sent: the message carried a secret link or code.)"
+
+
+def email_queue(
+    *,
+    user: Any | None,
+    recipient: str,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str,
+    body_secret: bool,
+) -> OutboxMessage:
+    """Queues an email rendered elsewhere (allauth's account emails) through the outbox.
+
+    Like notify(): written in the caller's transaction, handed to a worker on commit,
+    retried with backoff and visible in the admin. No consent check: these are the
+    emails an account needs (confirmation, password reset). `user` is None only for
+    an address that has no account ("unknown account").
+    """
+    with transaction.atomic():
+        row = OutboxMessage.objects.create(
+            user=user,
+            channel=Channel.EMAIL,
+            category=Category.TRANSACTIONAL,
+            kind=kind[:100],
+            recipient=recipient,
+            subject=subject[:255],
+            body_text=text,
+            body_html=html,
+            body_secret=body_secret,
+        )
+        transaction.on_commit(partial(dispatch, row.pk))
+    return row
+
+
 def dispatch(message_id: int, countdown: float | None = None) -> bool:
     """Hands a row to the broker; returns whether the broker took it.
 
@@ -233,8 +269,15 @@ def message_deliver(*, message_id: int) -> str:
         # rather than leaving the row claimed forever.
         logger.exception("Unexpected error sending outbox row %s", message.pk)
         return _fail_or_retry(message, DeliveryError(f"{type(error).__name__}: {error}"))
+    sent: dict[str, Any] = (
+        {"body_text": BODY_REMOVED_NOTE, "body_html": ""} if message.body_secret else {}
+    )
     OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), provider_id=provider_id[:255], last_error=""
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        provider_id=provider_id[:255],
+        last_error="",
+        **sent,
     )
     return Status.SENT
 

@@ -209,7 +209,8 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# accounts' adapter, extended by notifications so allauth's emails go through the outbox.
+ACCOUNT_ADAPTER = "notifications.account_adapter.OutboxAccountAdapter"
 ACCOUNT_ALLOW_SIGNUPS = env.bool("ACCOUNT_ALLOW_SIGNUPS", default=True)
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, spelled out so a reviewer sees them.

@@ -66,7 +66,9 @@ def test_it_ignores_an_email_sent_with_the_profile(alice_client, alice):
     assert alice.email == "alice@example.com"
 
 
-def test_it_changes_the_email_only_after_the_new_address_is_confirmed(alice_client, alice):
+def test_it_changes_the_email_only_after_the_new_address_is_confirmed(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
     from allauth.account.models import EmailAddress
     from django.core import mail
 
@@ -77,9 +79,10 @@ def test_it_changes_the_email_only_after_the_new_address_is_confirmed(alice_clie
     assert response["Location"].startswith(reverse("account_reauthenticate"))
     alice_client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
 
-    response = alice_client.post(
-        reverse("account_email"), {"action_add": "", "email": "alice.new@example.com"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            reverse("account_email"), {"action_add": "", "email": "alice.new@example.com"}
+        )
 
     assert response.status_code == 302
     alice.refresh_from_db()

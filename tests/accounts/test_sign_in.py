@@ -42,8 +42,9 @@ def test_repeated_failures_are_rate_limited(client, alice):
     assert client.get(reverse("core:dashboard")).status_code == 302
 
 
-def test_password_reset_by_email_link(client, alice):
-    client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
+def test_password_reset_by_email_link(client, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
 
     assert mail.outbox[-1].to == ["alice@example.com"]
     link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body)
