@@ -1,6 +1,6 @@
 # OnePanel: one entry point for running, testing and measuring.
 #   make run    virtualenv, install, migrate, demo data, serve http://127.0.0.1:8000
-#   make test   lint, format check and the whole test suite on PostgreSQL and Redis
+#   make test   lint, format check, type check (mypy) and the whole test suite on PostgreSQL and Redis
 
 SHELL := /bin/bash
 VENV := .venv
@@ -41,11 +41,13 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

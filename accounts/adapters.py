@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from .crypto import make_cipher
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.ACCOUNT_ALLOW_SIGNUPS
 
@@ -26,7 +26,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{ip}"
 
 
-class MFAAdapter(DefaultMFAAdapter):
+class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]  # allauth is untyped
     """Keeps TOTP secrets encrypted at rest (allauth stores them in plain text by default)."""
 
     def encrypt(self, text: str) -> str:

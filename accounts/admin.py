@@ -7,20 +7,20 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from .models import User
 
 
-class CustomerChangeForm(UserChangeForm):
+class CustomerChangeForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
 
 
-class CustomerCreationForm(AdminUserCreationForm):
+class CustomerCreationForm(AdminUserCreationForm[User]):
     class Meta:
         model = User
         fields = ("email", "full_name")
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     form = CustomerChangeForm
     add_form = CustomerCreationForm
     ordering = ("-date_joined",)

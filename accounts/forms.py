@@ -6,6 +6,8 @@ allauth.account.forms (allauth imports it while building its own forms).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.http import HttpRequest
 from django.urls import reverse
@@ -13,7 +15,7 @@ from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
+from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]  # absent from its stub
 from phonenumber_field.formfields import PhoneNumberField
 
 from .models import User
@@ -86,7 +88,7 @@ class CustomerSignupForm(forms.Form):
         )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(forms.ModelForm[User]):
     """Every profile field; the email address changes through its own verified flow."""
 
     class Meta:
@@ -103,7 +105,7 @@ class ProfileForm(forms.ModelForm):
             "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Required on the profile page as at sign-up: an invoice needs a name and an address.
         for name in ("full_name", "phone", "address_line1", "city", "postcode", "country"):

@@ -11,7 +11,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra_fields) -> User:
+    def _create_user(self, email: str, password: str | None, **extra_fields: object) -> User:
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
@@ -19,12 +19,14 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra_fields) -> User:
+    def create_user(self, email: str, password: str | None = None, **extra_fields: object) -> User:
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> User:
+    def create_superuser(
+        self, email: str, password: str | None = None, **extra_fields: object
+    ) -> User:
         extra_fields["is_staff"] = True
         extra_fields["is_superuser"] = True
         return self._create_user(email, password, **extra_fields)

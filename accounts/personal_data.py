@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
@@ -11,7 +13,7 @@ from .models import User
 from .services import PROFILE_FIELDS
 
 
-def export(user: User) -> dict:
+def export(user: User) -> dict[str, Any]:
     profile = {name: str(getattr(user, name) or "") for name in PROFILE_FIELDS}
     return {
         "profile": {"email": user.email, **profile, "date_joined": user.date_joined.isoformat()},

@@ -41,5 +41,6 @@ def user_sessions_purge_ended() -> int:
     ended session's technical data would stay for good. Returns how many were deleted.
     """
     live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    deleted: int
     deleted, _ = UserSession.objects.exclude(session_key__in=live).delete()
     return deleted

@@ -49,9 +49,22 @@ class ConsentState:
 NO_CHOICE = ConsentState()
 
 
+class ConsentRequest(HttpRequest):
+    """A request privacy's ConsentMiddleware has seen (every request the site serves).
+
+    Views that record a new choice replace `consent` before answering; the middleware
+    reads it again on the way out.
+    """
+
+    consent: ConsentState
+    # Set on sign-out: the middleware then gives the browser a new visitor id.
+    consent_new_visitor: bool
+
+
 def consent_state(request: HttpRequest) -> ConsentState:
     """The request's consent; a request privacy's middleware has not seen allows nothing."""
-    return getattr(request, "consent", NO_CHOICE)
+    state = getattr(request, "consent", NO_CHOICE)
+    return state if isinstance(state, ConsentState) else NO_CHOICE
 
 
 def has_consent(request: HttpRequest, group: str) -> bool:
@@ -87,7 +100,8 @@ def preference(request: HttpRequest, name: str, default: str | None = None) -> s
     """A preference from the session, else from its cookie when functional consent allows."""
     session = getattr(request, "session", None)
     if session is not None and f"preference:{name}" in session:
-        return session[f"preference:{name}"]
+        value: str = session[f"preference:{name}"]
+        return value
     if has_consent(request, FUNCTIONAL) and name in request.COOKIES:
         return request.COOKIES[name]
     return default

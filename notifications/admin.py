@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from accounts.http import signed_in_user
 from core.exceptions import ApplicationError
 
 from .models import Campaign, ConsentRecord, OutboxMessage, Preferences
@@ -12,7 +13,7 @@ from .services import campaign_queue, marketing_audience, message_resend
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     """The outbox as staff see it: read-only, with resend for failed rows."""
 
     list_display = (
@@ -116,7 +117,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(admin.ModelAdmin[Campaign]):
     list_display = ("name", "channel", "created_at", "queued_at", "queued_count")
     list_filter = ("channel",)
     search_fields = ("name", "subject")
@@ -126,10 +127,12 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Campaign, form: object, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = signed_in_user(request)
         super().save_model(request, obj, form, change)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> tuple:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Campaign | None = None
+    ) -> list[str] | tuple[str, ...]:
         if obj is not None and obj.queued_at:
             # What was sent stays as it was sent.
             return ("name", "channel", "subject", "body", *self.readonly_fields)
@@ -153,7 +156,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Preferences)
-class PreferencesAdmin(admin.ModelAdmin):
+class PreferencesAdmin(admin.ModelAdmin[Preferences]):
     list_display = ("user", "marketing_email", "marketing_sms", "sms_alerts", "updated_at")
     list_filter = ("marketing_email", "marketing_sms", "sms_alerts")
     search_fields = ("user__email",)
@@ -168,7 +171,7 @@ class PreferencesAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(admin.ModelAdmin[ConsentRecord]):
     list_display = ("recorded_at", "user", "purpose", "granted", "channel", "ip_address")
     list_filter = ("purpose", "granted", "channel")
     search_fields = ("user__email", "ip_address")

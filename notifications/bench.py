@@ -64,7 +64,7 @@ class _CountingHandler:
         self.count = 0
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 (aiosmtpd API)
         with self.lock:
             self.count += 1
         return "250 OK"
@@ -73,10 +73,11 @@ class _CountingHandler:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def _start_worker(*, queue: str, concurrency: int, smtp_port: int) -> subprocess.Popen:
+def _start_worker(*, queue: str, concurrency: int, smtp_port: int) -> subprocess.Popen[str]:
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     env = os.environ | {"EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(  # noqa: S603 (our own binary and arguments)

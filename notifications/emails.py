@@ -6,13 +6,17 @@ import logging
 import smtplib
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers, make_msgid
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template import Context
+from django.template.backends.django import Template as DjangoBackendTemplate
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
+
+from accounts.models import User
 
 from .errors import DeliveryError
 
@@ -29,11 +33,12 @@ class RenderedEmail:
 
 def render_text(template_name: str, context: dict[str, Any]) -> str:
     """Renders a plain-text template without HTML escaping (an & stays an &)."""
-    template = get_template(template_name)
+    # Our one template engine is Django's: its wrapper holds the engine's own Template.
+    template = cast(DjangoBackendTemplate, get_template(template_name))
     return template.template.render(Context(context, autoescape=False))
 
 
-def layout_context(user: Any) -> dict[str, Any]:
+def layout_context(user: User) -> dict[str, Any]:
     """What every message may use: who it is for and who sends it."""
     return {
         "user": user,
@@ -45,7 +50,7 @@ def layout_context(user: Any) -> dict[str, Any]:
 
 
 def render_email(
-    *, user: Any, kind: str, context: dict[str, Any], unsubscribe_url: str = ""
+    *, user: User, kind: str, context: dict[str, Any], unsubscribe_url: str = ""
 ) -> RenderedEmail:
     """Renders notifications/email/<kind>-{subject.txt,body.txt,body.html} inside the layout.
 
@@ -78,9 +83,9 @@ class _MailerCache(threading.local):
     """
 
     key: str = ""
-    mailer: Any = None
+    mailer: BaseEmailBackend | None = None
 
-    def get(self) -> Any:
+    def get(self) -> BaseEmailBackend:
         key = repr(settings.MAILERS.get("default"))
         if self.mailer is None or key != self.key:
             self.drop()
@@ -112,7 +117,7 @@ def _send_reusing_connection(email: EmailMultiAlternatives) -> None:
 
 
 def send_email(
-    *, message_id: int, recipient: str, subject: str, text: str, html: str, headers: dict
+    *, message_id: int, recipient: str, subject: str, text: str, html: str, headers: dict[str, str]
 ) -> str:
     """Hands one message to the default mailer; returns its Message-ID.
 
@@ -144,7 +149,8 @@ def send_email(
         permanent = error.smtp_code >= 500 and not isinstance(
             error, smtplib.SMTPAuthenticationError
         )
-        detail = error.smtp_error.decode(errors="replace") if error.smtp_error else ""
+        raw = error.smtp_error
+        detail = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
         raise DeliveryError(
             f"SMTP {error.smtp_code} {detail}".strip(), permanent=permanent
         ) from error

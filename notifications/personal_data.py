@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import User
+
 from .models import Campaign, ConsentRecord, OutboxMessage, Preferences
 
 
@@ -13,7 +15,7 @@ def _when(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def export(user: Any) -> dict:
+def export(user: User) -> dict[str, Any]:
     """The customer's choices, the proof of each change, and every message we sent them."""
     preferences = Preferences.objects.filter(user=user).first()
     return {
@@ -51,7 +53,7 @@ def export(user: Any) -> dict:
 
 
 @transaction.atomic
-def erase(user: Any) -> None:
+def erase(user: User) -> None:
     """Deletes the customer's messages (queued ones are then never sent), choices and
     consent records; a staff member's name comes off the campaigns they wrote."""
     OutboxMessage.objects.filter(user=user).delete()

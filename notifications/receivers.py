@@ -4,8 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from accounts.models import User
+
 from .services import notify
 
 
-def send_welcome_email(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def send_welcome_email(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     notify(user=user, kind="welcome", context={})

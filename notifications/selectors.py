@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
+
+from accounts.models import User
 
 from .models import Category, Channel, ConsentRecord, OutboxMessage, Preferences
 
 
-def preferences_get(*, user: Any) -> Preferences:
+def preferences_get(*, user: User) -> Preferences:
     """The customer's current answers; an unsaved all-no row when they never answered."""
     try:
         return Preferences.objects.get(user=user)
@@ -15,7 +15,7 @@ def preferences_get(*, user: Any) -> Preferences:
         return Preferences(user=user)
 
 
-def channel_allowed(*, user: Any, preferences: Preferences, channel: str, category: str) -> bool:
+def channel_allowed(*, user: User, preferences: Preferences, channel: str, category: str) -> bool:
     """May this customer get a message of this category on this channel now?
 
     Marketing needs a current consent for the channel, an active account and no
@@ -37,9 +37,9 @@ def channel_allowed(*, user: Any, preferences: Preferences, channel: str, catego
     return True
 
 
-def consent_records_for(*, user: Any) -> QuerySet[ConsentRecord]:
+def consent_records_for(*, user: User) -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(user=user).order_by("-recorded_at", "-pk")
 
 
-def outbox_for(*, user: Any) -> QuerySet[OutboxMessage]:
+def outbox_for(*, user: User) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(user=user).order_by("-created_at", "-pk")

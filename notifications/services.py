@@ -11,10 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from core.exceptions import ApplicationError
 
 from . import emails, sms
@@ -63,7 +64,7 @@ def unsubscribe_url(*, user_id: int, purpose: str) -> str:
 
 def email_message_build(
     *,
-    user: Any,
+    user: User,
     kind: str,
     context: dict[str, Any],
     category: str,
@@ -90,7 +91,7 @@ def email_message_build(
 
 def sms_message_build(
     *,
-    user: Any,
+    user: User,
     kind: str,
     context: dict[str, Any],
     category: str,
@@ -114,7 +115,7 @@ def sms_message_build(
 
 def notify(
     *,
-    user: Any,
+    user: User,
     kind: str,
     context: dict[str, Any],
     category: str = Category.TRANSACTIONAL,
@@ -156,7 +157,7 @@ BODY_REMOVED_NOTE = "(Removed once sent: the message carried a secret link or co
 
 def email_queue(
     *,
-    user: Any | None,
+    user: User | None,
     recipient: str,
     kind: str,
     subject: str,
@@ -187,8 +188,9 @@ def email_queue(
     return row
 
 
-def dispatch(message_id: int, countdown: float | None = None) -> bool:
-    """Hands a row to the broker; returns whether the broker took it.
+def dispatch(message_id: int, countdown: float = 0) -> bool:
+    """Hands a row to the broker (to run after `countdown` seconds; 0: now); returns
+    whether the broker took it.
 
     A broker outage is logged, not raised: the row stays queued and the
     re-queue beat job hands it over again.
@@ -234,11 +236,17 @@ def message_deliver(*, message_id: int) -> str:
     message = OutboxMessage.objects.select_related("user").filter(pk=message_id).first()
     if message is None:  # the customer was erased between the claim and now
         return ""
-    if message.category == Category.MARKETING and not channel_allowed(
-        user=message.user,
-        preferences=preferences_get(user=message.user),
-        channel=message.channel,
-        category=message.category,
+    # Marketing always has a customer (only account emails may have none); without one
+    # there is no consent to send on.
+    user = message.user
+    if message.category == Category.MARKETING and (
+        user is None
+        or not channel_allowed(
+            user=user,
+            preferences=preferences_get(user=user),
+            channel=message.channel,
+            category=message.category,
+        )
     ):
         _finish(message, status=Status.CANCELLED, last_error="Consent withdrawn before sending.")
         return Status.CANCELLED
@@ -343,7 +351,7 @@ def outbox_requeue_stuck(*, batch_size: int = 1000) -> int:
 
 @transaction.atomic
 def preferences_update(
-    *, user: Any, choices: dict[str, bool], channel: str, ip_address: str | None
+    *, user: User, choices: dict[str, bool], channel: str, ip_address: str | None
 ) -> list[ConsentRecord]:
     """Sets the customer's answers and records each change as proof of consent.
 
@@ -391,6 +399,7 @@ def sms_reply_apply(*, phone: str, body: str) -> int:
     explicit opt-in. Returns how many customers changed; other words do nothing.
     """
     keyword = body.strip().upper()
+    choices: dict[str, bool]
     if keyword in STOP_KEYWORDS:
         choices = {Purpose.SMS_ALERTS: False, Purpose.MARKETING_SMS: False}
     elif keyword in START_KEYWORDS:
@@ -458,12 +467,13 @@ def sms_status_apply(*, provider_id: str, status: str, error_code: str = "") -> 
     return False
 
 
-def marketing_audience(*, channel: str) -> Any:
+def marketing_audience(*, channel: str) -> QuerySet[User]:
     """Customers a marketing message on `channel` may reach now, as one query."""
-    consent = {
+    consents: dict[str, str] = {
         Channel.EMAIL: "notification_preferences__marketing_email",
         Channel.SMS: "notification_preferences__marketing_sms",
-    }[channel]
+    }
+    consent = consents[channel]
     audience = get_user_model().objects.filter(
         is_active=True, processing_restricted_at__isnull=True, **{consent: True}
     )

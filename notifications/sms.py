@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import requests
 from django.conf import settings
@@ -42,7 +42,7 @@ class ConsoleBackend(BaseSmsBackend):
     _lock = threading.Lock()
     _counter = 0
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
     def send(self, *, to: str, body: str, status_callback: str = "") -> SentSms:
@@ -128,11 +128,13 @@ def twilio_signature_valid(*, url: str, params: dict[str, str], signature: str) 
     """
     if not settings.TWILIO_AUTH_TOKEN or not signature:
         return False
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)
+    valid: bool = RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)
+    return valid
 
 
 def get_backend() -> BaseSmsBackend:
-    return import_string(settings.SMS_BACKEND)()
+    backend: BaseSmsBackend = import_string(settings.SMS_BACKEND)()
+    return backend
 
 
 __all__ = [

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedRequest
+
 from . import sms
 from .forms import PreferencesForm, TwilioInboundForm, TwilioStatusForm, form_errors_text
 from .models import ConsentChannel, Purpose
@@ -29,13 +31,14 @@ def client_ip(request: HttpRequest) -> str | None:
     """The customer's address, read as allauth reads it for sessions and rate limits
     (so ALLAUTH_TRUSTED_PROXY_COUNT behind a proxy applies here too)."""
     try:
-        return get_account_adapter(request).get_client_ip(request)
+        ip: str | None = get_account_adapter(request).get_client_ip(request)
+        return ip
     except PermissionDenied:
         return None
 
 
 @login_required
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
     current = preferences_get(user=request.user)
     initial = {purpose: getattr(current, purpose) for purpose in Purpose.values}
     # An all-unticked form posts no fields at all: bind on the method, not on the data.

@@ -6,7 +6,7 @@ from cookie_consent.admin import CookieAdmin as PackageCookieAdmin
 from cookie_consent.admin import CookieGroupAdmin as PackageCookieGroupAdmin
 from cookie_consent.models import Cookie, CookieGroup
 from django.contrib import admin, messages
-from django.db.models import Avg, Count, Prefetch, QuerySet
+from django.db.models import Avg, Count, Model, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from .services import document_publish
 CHART_DAYS = 30
 
 
-class CookieFactsInline(admin.StackedInline):
+class CookieFactsInline(admin.StackedInline[CookieFacts, Cookie]):
     model = CookieFacts
     can_delete = False
     min_num = 1
@@ -41,7 +41,8 @@ class CookieAdmin(PackageCookieAdmin):
     """The package's cookie admin plus provider, lifetime and third-party facts."""
 
     inlines = [CookieFactsInline]
-    list_display = ("name", "cookiegroup", "domain", "provider", "lifetime")
+    # The package's admin infers a six-name tuple; ours shows five columns.
+    list_display = ("name", "cookiegroup", "domain", "provider", "lifetime")  # type: ignore[assignment]
     list_select_related = ("cookiegroup", "facts")
 
     @admin.display(description="provider")
@@ -62,38 +63,39 @@ class CookieGroupAdmin(PackageCookieGroupAdmin):
     newest cookie of each group)."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CookieGroup]:
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(Prefetch("cookie_set", queryset=Cookie.objects.order_by("-created")))
+        groups: QuerySet[CookieGroup] = super().get_queryset(request)
+        return groups.prefetch_related(
+            Prefetch("cookie_set", queryset=Cookie.objects.order_by("-created"))
         )
 
 
 @admin.register(LegalDocument)
-class LegalDocumentAdmin(admin.ModelAdmin):
+class LegalDocumentAdmin(admin.ModelAdmin[LegalDocument]):
     list_display = ("kind", "version", "title", "effective_date", "published_at")
     list_filter = ("kind",)
     readonly_fields = ("published_at", "created_at", "preview")
     actions = ["publish"]
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str | list[str]]:
         """A new version starts from the latest one of its kind (?kind=terms for terms)."""
         initial = super().get_changeform_initial_data(request)
         kind = request.GET.get("kind", LegalDocument.Kind.PRIVACY)
         latest = LegalDocument.objects.filter(kind=kind).order_by("-version").first()
         if latest is not None:
             initial.update(
-                kind=kind, version=latest.version + 1, title=latest.title, body=latest.body
+                kind=kind, version=str(latest.version + 1), title=latest.title, body=latest.body
             )
         return initial
 
-    def get_readonly_fields(self, request: HttpRequest, obj: LegalDocument | None = None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: LegalDocument | None = None
+    ) -> list[str] | tuple[str, ...]:
         # A published version is part of the record customers accepted: never edited.
         if obj is not None and obj.is_published:
             return [f.name for f in LegalDocument._meta.fields] + ["preview"]
         return self.readonly_fields
 
-    def has_delete_permission(self, request: HttpRequest, obj: LegalDocument | None = None):
+    def has_delete_permission(self, request: HttpRequest, obj: LegalDocument | None = None) -> bool:
         return obj is None or not obj.is_published
 
     @admin.display(description="preview (as customers will see it)")
@@ -114,24 +116,24 @@ class LegalDocumentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{document} was already published.", messages.WARNING)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin[M: Model](admin.ModelAdmin[M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
-class ProofAdmin(ReadOnlyAdmin):
+class ProofAdmin[M: Model](ReadOnlyAdmin[M]):
     """Consent and acceptance records are the proof GDPR art. 7(1) asks for: staff read
     them, nobody deletes them here (erasure goes through personal_data)."""
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
 @admin.register(CookieConsentRecord)
-class CookieConsentRecordAdmin(ProofAdmin):
+class CookieConsentRecordAdmin(ProofAdmin[CookieConsentRecord]):
     list_display = (
         "created_at",
         "action",
@@ -151,7 +153,7 @@ class CookieConsentRecordAdmin(ProofAdmin):
 
 
 @admin.register(DocumentAcceptance)
-class DocumentAcceptanceAdmin(ProofAdmin):
+class DocumentAcceptanceAdmin(ProofAdmin[DocumentAcceptance]):
     list_display = ("accepted_at", "user", "document", "source", "ip")
     list_filter = ("source", "document")
     search_fields = ("user__email",)
@@ -159,7 +161,7 @@ class DocumentAcceptanceAdmin(ProofAdmin):
 
 
 @admin.register(SessionRecord)
-class SessionRecordAdmin(ReadOnlyAdmin):
+class SessionRecordAdmin(ReadOnlyAdmin[SessionRecord]):
     list_display = (
         "signed_in_at",
         "user",
@@ -175,14 +177,16 @@ class SessionRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PageTiming)
-class PageTimingAdmin(ReadOnlyAdmin):
+class PageTimingAdmin(ReadOnlyAdmin[PageTiming]):
     """Page speed from the performance beacon, charted per day for the last 30 days."""
 
     list_display = ("recorded_on", "path", "ttfb_ms", "dom_ready_ms", "load_ms")
     list_filter = ("recorded_on",)
     change_list_template = "admin/privacy/pagetiming/change_list.html"
 
-    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
         since = timezone.localdate() - datetime.timedelta(days=CHART_DAYS - 1)
         days = list(
             PageTiming.objects.filter(recorded_on__gte=since)
@@ -208,7 +212,7 @@ class PageTimingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PageVisit)
-class PageVisitAdmin(ReadOnlyAdmin):
+class PageVisitAdmin(ReadOnlyAdmin[PageVisit]):
     list_display = ("recorded_on", "from_path", "path", "seconds_on_page")
     list_filter = ("recorded_on",)
     search_fields = ("path", "from_path")

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 def client_ip(request: HttpRequest) -> str | None:
     """The visitor's IP as allauth sees it (its trusted-proxy settings apply), or None."""
     try:
-        return get_adapter(request).get_client_ip(request)
+        ip: str | None = get_adapter(request).get_client_ip(request)
+        return ip
     except PermissionDenied:
         return None

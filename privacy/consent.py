@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import time
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -40,7 +41,7 @@ def encode(*, visitor_id: str, accepted: frozenset[str], version: str, chosen_at
     return signing.dumps({"v": visitor_id, "g": groups, "d": version, "t": chosen_at}, salt=SALT)
 
 
-def _decode(value: str) -> dict | None:
+def _decode(value: str) -> dict[str, Any] | None:
     try:
         data = signing.loads(value, salt=SALT)
     except signing.BadSignature:
@@ -81,7 +82,7 @@ def withdrawals(*, user_id: int) -> dict[str, int]:
     bring a withdrawn consent back.
     """
     key = WITHDRAWAL_KEY.format(user_id=user_id)
-    withdrawn = cache.get(key)
+    withdrawn: dict[str, int] | None = cache.get(key)
     if withdrawn is None:
         withdrawn = {}
         rows = (
@@ -116,7 +117,7 @@ def write(response: HttpResponseBase, *, state: ConsentState, version: str, at: 
 
 def cookie_groups() -> list[tuple[str, str]]:
     """(cookie name pattern, group) for every declared cookie; cached with the declaration."""
-    patterns = cache.get(COOKIE_GROUPS_KEY)
+    patterns: list[tuple[str, str]] | None = cache.get(COOKIE_GROUPS_KEY)
     if patterns is None:
         patterns = [
             (cookie.name, group.varname)

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
+from accounts.models import User
 from core.consent import ADVERTISING, PERFORMANCE, consent_state
 
 from . import notice
@@ -14,12 +15,14 @@ def privacy(request: HttpRequest) -> dict[str, object]:
     """The banner, the measurement scripts and the new-version notice for base.html."""
     state = consent_state(request)
     user = getattr(request, "user", None)
-    signed_in = user is not None and user.is_authenticated
+    customer = user if isinstance(user, User) else None
     return {
         "consent": state,
         "consent_banner": not state.chosen and request.path != reverse("privacy:cookies"),
         "measure_performance": state.allows(PERFORMANCE),
         "measure_advertising": state.allows(ADVERTISING),
         "google_tag_id": settings.GOOGLE_TAG_ID if state.allows(ADVERTISING) else "",
-        "policy_notice": SimpleLazyObject(lambda: notice.pending(request) if signed_in else []),
+        "policy_notice": SimpleLazyObject(
+            lambda: notice.pending(request, customer) if customer is not None else []
+        ),
     }

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.csp import CSP
 
-from core.consent import ADVERTISING, NECESSARY, consent_state
+from core.consent import ADVERTISING, NECESSARY, ConsentRequest, consent_state
 
 from . import consent
 from .selectors import declaration_version
@@ -47,7 +47,7 @@ def _always_necessary() -> set[str]:
     }
 
 
-def google_tag_csp(config: dict) -> dict:
+def google_tag_csp(config: dict[str, list[str]]) -> dict[str, list[str]]:
     extended = {key: list(value) for key, value in config.items()}
     for directive, sources in GOOGLE_TAG_CSP.items():
         base = extended.get(directive) or list(config.get("default-src", [CSP.SELF]))
@@ -59,7 +59,7 @@ class ConsentMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def __call__(self, request: ConsentRequest) -> HttpResponseBase:
         request.consent = consent.read(request)
         response = self.get_response(request)
         # A view that records a new choice replaces request.consent before answering.
@@ -93,5 +93,6 @@ class ConsentMiddleware:
         if settings.GOOGLE_TAG_ID and state.allows(ADVERTISING):
             config = getattr(response, "_csp_config", None) or settings.SECURE_CSP
             if config:
-                response._csp_config = google_tag_csp(config)
+                # Django's per-response policy (as csp_override sets it); undeclared in its stubs.
+                response._csp_config = google_tag_csp(config)  # type: ignore[attr-defined]
         return response

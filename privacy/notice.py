@@ -24,18 +24,17 @@ def bump_generation() -> None:
     cache.set(GENERATION_KEY, now_ms(), None)
 
 
-def refresh(request: HttpRequest, user: User | None = None) -> list[int]:
-    user = user if user is not None else request.user
+def refresh(request: HttpRequest, user: User) -> list[int]:
     ids = [doc.pk for doc in documents_awaiting_acceptance(user=user)]
     request.session[SESSION_KEY] = {"gen": cache.get(GENERATION_KEY, 0), "ids": ids}
     return ids
 
 
-def pending(request: HttpRequest) -> list[LegalDocument]:
+def pending(request: HttpRequest, user: User) -> list[LegalDocument]:
     """The versions to show in the notice for a signed-in customer (usually none)."""
     stored = request.session.get(SESSION_KEY)
     if stored is None or stored.get("gen") != cache.get(GENERATION_KEY, 0):
-        ids = refresh(request)
+        ids = refresh(request, user)
     else:
         ids = stored["ids"]
     if not ids:

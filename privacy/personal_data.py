@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from accounts.models import User
 
 from .models import CookieConsentRecord, DocumentAcceptance, SessionRecord
 
 
-def export(user: User) -> dict:
+def export(user: User) -> dict[str, Any]:
     return {
         "consent_records": [
             {

@@ -93,7 +93,7 @@ def _fingerprint(declaration: list[DeclaredGroup]) -> str:
 def declaration_version() -> str:
     """A fingerprint of every declared group and cookie: it changes when any of them does,
     and then every visitor is asked again. Cached; privacy.apps clears it on change."""
-    version = cache.get(DECLARATION_CACHE_KEY)
+    version: str | None = cache.get(DECLARATION_CACHE_KEY)
     if version is None:
         version = _fingerprint(cookie_declaration())
         cache.set(DECLARATION_CACHE_KEY, version, CACHE_SECONDS)
@@ -112,7 +112,7 @@ class CurrentDocuments:
 
 def current_documents() -> CurrentDocuments:
     """The published version in force of each document (cached; cleared on publish)."""
-    documents = cache.get(DOCUMENTS_CACHE_KEY)
+    documents: CurrentDocuments | None = cache.get(DOCUMENTS_CACHE_KEY)
     if documents is None:
         # One query per kind rather than DISTINCT ON, which SQLite (the embedded default) lacks.
         published = LegalDocument.objects.filter(published_at__isnull=False).order_by("-version")
@@ -141,7 +141,7 @@ def documents_awaiting_acceptance(*, user: User) -> list[LegalDocument]:
     newer = [
         doc
         for doc in (current.privacy, current.terms)
-        if doc is not None and doc.published_at > user.date_joined
+        if doc is not None and doc.published_at is not None and doc.published_at > user.date_joined
     ]
     if not newer:
         return []

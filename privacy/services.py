@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -138,7 +139,7 @@ def document_publish(*, document: LegalDocument) -> bool:
     transaction.on_commit(bump_generation)
     from .tasks import announce_document
 
-    announce_document.delay_on_commit(document.pk)
+    transaction.on_commit(partial(announce_document.delay, document.pk))
     return True
 
 
@@ -232,7 +233,7 @@ def session_record_create(
     if ip:
         from .tasks import resolve_network_host
 
-        resolve_network_host.delay_on_commit(record.pk)
+        transaction.on_commit(partial(resolve_network_host.delay, record.pk))
     return record
 
 

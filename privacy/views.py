@@ -15,7 +15,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from core.consent import ADVERTISING, OPTIONAL_GROUPS, PERFORMANCE, consent_state
+from accounts.http import AuthenticatedRequest
+from core.consent import (
+    ADVERTISING,
+    OPTIONAL_GROUPS,
+    PERFORMANCE,
+    ConsentRequest,
+    consent_state,
+)
 
 from . import consent, notice, selectors, services
 from .client import client_ip
@@ -74,7 +81,7 @@ def cookies(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def consent_save(request: HttpRequest) -> HttpResponse:
+def consent_save(request: ConsentRequest) -> HttpResponse:
     """Records Accept all, Reject all or a per-group choice, and remembers it in the browser."""
     if _limit_reached(request, "choice", CHOICES_PER_MINUTE):
         return HttpResponse("Too many cookie choices; try again in a minute.", status=429)
@@ -86,7 +93,7 @@ def consent_save(request: HttpRequest) -> HttpResponse:
     accepted = form.accepted()
     services.consent_record(
         visitor_id=visitor_id,
-        user=request.user,
+        user=request.user if request.user.is_authenticated else None,
         action=form.cleaned_data["choice"],
         accepted=accepted,
         ip=client_ip(request),
@@ -143,7 +150,7 @@ def terms(request: HttpRequest, version: int | None = None) -> HttpResponse:
 
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedRequest) -> HttpResponse:
     """Account > Privacy: this browser's choice, the customer's ledger and acceptances."""
     ledger = list(selectors.consent_ledger(user=request.user)[:LEDGER_ROWS])
     state = consent_state(request)
@@ -166,7 +173,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def withdraw(request: HttpRequest) -> HttpResponse:
+def withdraw(request: AuthenticatedRequest) -> HttpResponse:
     """One click: the group is off from this response on, here and in other browsers."""
     if _limit_reached(request, "choice", CHOICES_PER_MINUTE):
         return HttpResponse("Too many cookie choices; try again in a minute.", status=429)
@@ -197,7 +204,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def acknowledge(request: HttpRequest) -> HttpResponse:
+def acknowledge(request: AuthenticatedRequest) -> HttpResponse:
     """Accepts the new versions shown in the notice."""
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
@@ -214,14 +221,14 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
         services.document_accept(
             user=request.user, document=document, source=DocumentAcceptance.Source.NOTICE, ip=ip
         )
-    notice.refresh(request)
+    notice.refresh(request, request.user)
     messages.success(request, "Thank you: your acceptance is recorded.")
     return _safe_next(request, request.POST.get("next"))
 
 
 @login_required
 @require_GET
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: AuthenticatedRequest) -> HttpResponse:
     """Account > Security: the technical data kept for each signed-in session."""
     records = list(selectors.session_records(user=request.user))
     live = {
@@ -297,13 +304,13 @@ def beacon(request: HttpRequest) -> HttpResponse:
     if kind == "visit":
         if not state.allows(ADVERTISING):
             return HttpResponse("No advertising consent.", status=403)
-        form = VisitBeaconForm(request.POST)
-        if not form.is_valid():
-            return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+        visit = VisitBeaconForm(request.POST)
+        if not visit.is_valid():
+            return HttpResponse(visit.errors.as_text(), status=400, content_type="text/plain")
         services.page_visit_record(
-            path=form.cleaned_data["path"],
-            from_path=form.cleaned_data["from_path"],
-            seconds_on_page=form.cleaned_data["seconds"],
+            path=visit.cleaned_data["path"],
+            from_path=visit.cleaned_data["from_path"],
+            seconds_on_page=visit.cleaned_data["seconds"],
         )
         return HttpResponse(status=204)
     return HttpResponse("Unknown measurement kind.", status=400)

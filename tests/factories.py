@@ -1,14 +1,39 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import factory
 from allauth.account.models import EmailAddress
+from django.db.models import Model
 
 from accounts.models import User
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class ModelFactory[M: Model](factory.django.DjangoModelFactory[M]):
+    """Base of our factories: `SomeFactory(...)` is typed as the model it saves."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass makes calling a factory return the saved model instance.
+        def __new__(cls, *args: Any, **kwargs: Any) -> M: ...  # type: ignore[misc]
+
+
+def _set_password(user: User, create: bool, extracted: str | None, **kwargs: object) -> None:
+    user.set_password(extracted or TEST_PASSWORD)
+    if create:
+        user.save(update_fields=["password"])
+
+
+def _verify_email(user: User, create: bool, extracted: bool | None, **kwargs: object) -> None:
+    if create and extracted is not False:
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+
+
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -21,14 +46,5 @@ class UserFactory(factory.django.DjangoModelFactory):
     city = "London"
     postcode = "NW1 6XE"
     country = "GB"
-
-    @factory.post_generation
-    def password(self, create: bool, extracted: str | None, **kwargs) -> None:
-        self.set_password(extracted or TEST_PASSWORD)
-        if create:
-            self.save(update_fields=["password"])
-
-    @factory.post_generation
-    def verified_email(self, create: bool, extracted: bool | None, **kwargs) -> None:
-        if create and extracted is not False:
-            EmailAddress.objects.create(user=self, email=self.email, primary=True, verified=True)
+    password = factory.PostGeneration(_set_password)
+    verified_email = factory.PostGeneration(_verify_email)

@@ -37,7 +37,8 @@ WEBHOOK_SECRET = "whsec_test_secret"
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="session")
@@ -110,10 +111,12 @@ class FakeStripeHTTP(stripe.HTTPClient):
 
     name = "fake"
 
-    def __init__(self, routes: dict[tuple[str, str], Callable[[dict], tuple[int, dict]]]):
+    def __init__(
+        self, routes: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]]
+    ):
         super().__init__()
         self.routes = routes
-        self.requests: list[tuple[str, str, dict, dict]] = []
+        self.requests: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         parts = urlsplit(url)
@@ -147,13 +150,13 @@ class FakeStripeHTTP(stripe.HTTPClient):
 
 
 @pytest.fixture
-def fake_stripe(settings) -> Iterator[Callable[[dict], FakeStripeHTTP]]:
+def fake_stripe(settings) -> Iterator[Callable[[dict[Any, Any]], FakeStripeHTTP]]:
     """Install a FakeStripeHTTP with the given routes into the gateway."""
     settings.STRIPE_SECRET_KEY = "sk_test_fake"
     settings.STRIPE_API_BASE = ""
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
-    def install(routes: dict) -> FakeStripeHTTP:
+    def install(routes: dict[Any, Any]) -> FakeStripeHTTP:
         client = FakeStripeHTTP(routes)
         gateway.use_http_client(client)
         return client

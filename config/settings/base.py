@@ -10,11 +10,17 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets Django's generic classes be subscripted at run time (ModelAdmin[Invoice], ...),
+# as their type stubs have them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -28,14 +34,15 @@ def env_secret(name: str, default: str = "") -> str:
     path = env.str(f"{name}_FILE", default="")
     if path:
         return Path(path).read_text().strip()
-    return env.str(name, default=default)
+    value: str = env.str(name, default=default)
+    return value
 
 
 def env_list(name: str) -> list[str]:
     return [item.strip() for item in env.str(name, default="").split(",") if item.strip()]
 
 
-def mailers_from_url(url: str) -> dict[str, dict]:
+def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
     """Django 6.1 MAILERS from EMAIL_URL; the console when EMAIL_URL is unset.
 
     smtp://user:password@host:587 (plain), smtp+tls://... (STARTTLS),
@@ -78,11 +85,11 @@ def fernet_keys(name: str, fallback_secret: str) -> list[str]:
 
 
 SECRET_KEY = env_secret("SECRET_KEY", DEFAULT_SECRET_KEY)
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG: bool = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_NAME = env.str("SITE_NAME", default="OnePanel")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SITE_NAME: str = env.str("SITE_NAME", default="OnePanel")
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Demo accounts with published passwords: only on the embedded default.
 DEMO_DATA_ALLOWED = True
 
@@ -130,7 +137,7 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -159,7 +166,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions. allauth's rate limits and user sessions need one cache
 # shared by every process, so with REDIS_URL the cache is Redis.
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -173,7 +180,7 @@ else:
 # Sessions live in the database (allauth.usersessions cannot use signed cookies)
 # and are read through the cache.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+SESSION_COOKIE_AGE: int = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -211,7 +218,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 # accounts' adapter, extended by notifications so allauth's emails go through the outbox.
 ACCOUNT_ADAPTER = "notifications.account_adapter.OutboxAccountAdapter"
-ACCOUNT_ALLOW_SIGNUPS = env.bool("ACCOUNT_ALLOW_SIGNUPS", default=True)
+ACCOUNT_ALLOW_SIGNUPS: bool = env.bool("ACCOUNT_ALLOW_SIGNUPS", default=True)
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, spelled out so a reviewer sees them.
     "change_password": "5/m/user",
@@ -232,11 +239,11 @@ USERSESSIONS_TRACK_ACTIVITY = True
 ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=False)
 # How many reverse proxies sit in front of the app: allauth (and our consent records) then
 # take the client address from X-Forwarded-For instead of the proxy's.
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT: int = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 MFA_ENCRYPTION_KEYS = fernet_keys("MFA_ENCRYPTION_KEYS", SECRET_KEY)
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE: str = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -258,13 +265,13 @@ STORAGES = {
 
 # Email through Django 6.1 mailers.
 MAILERS = mailers_from_url(env_secret("EMAIL_URL"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <billing@localhost>")
-SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <billing@localhost>")
+SERVER_EMAIL: str = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # Content Security Policy (Django 6's built-in middleware): no third-party origin by default.
 from django.utils.csp import CSP  # noqa: E402
 
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
@@ -302,16 +309,16 @@ X_FRAME_OPTIONS = "DENY"
 # Outside services. An empty key means "not configured": the module that uses
 # it says so instead of failing deep inside a vendor library.
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
-STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_PUBLISHABLE_KEY: str = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
-STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
+TWILIO_ACCOUNT_SID: str = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")
-TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_FROM_NUMBER: str = env.str("TWILIO_FROM_NUMBER", default="")
 DOCUMENT_ENCRYPTION_KEYS = fernet_keys("DOCUMENT_ENCRYPTION_KEYS", SECRET_KEY)
 
 # Celery: Redis broker when REDIS_URL is set; otherwise tasks run in-process.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -330,7 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -345,10 +352,10 @@ LOGGING = {
 # --- notifications ---
 # The sender named in every email's layout (and its postal address, which
 # marketing law in many countries requires).
-OPERATOR_NAME = env.str("OPERATOR_NAME", default=SITE_NAME)
-OPERATOR_ADDRESS = env.str("OPERATOR_ADDRESS", default="")
+OPERATOR_NAME: str = env.str("OPERATOR_NAME", default=SITE_NAME)
+OPERATOR_ADDRESS: str = env.str("OPERATOR_ADDRESS", default="")
 # Like Django's email backends: twilio, console or locmem.
-SMS_BACKEND = env.str(
+SMS_BACKEND: str = env.str(
     "SMS_BACKEND",
     default="notifications.sms.TwilioBackend"
     if TWILIO_ACCOUNT_SID
@@ -367,9 +374,9 @@ TEMPLATES[0]["OPTIONS"]["context_processors"] += ["privacy.context_processors.pr
 COOKIE_CONSENT_LOG_ENABLED = False
 PRIVACY_CONSENT_COOKIE = "consent"
 # The policy promises a choice is asked again after 12 months.
-PRIVACY_CONSENT_MAX_AGE_DAYS = env.int("PRIVACY_CONSENT_MAX_AGE_DAYS", default=365)
+PRIVACY_CONSENT_MAX_AGE_DAYS: int = env.int("PRIVACY_CONSENT_MAX_AGE_DAYS", default=365)
 # Per-session technical data (browser, system, device, IP, connection) is kept this long.
-PRIVACY_TECHNICAL_DATA_DAYS = env.int("PRIVACY_TECHNICAL_DATA_DAYS", default=90)
+PRIVACY_TECHNICAL_DATA_DAYS: int = env.int("PRIVACY_TECHNICAL_DATA_DAYS", default=90)
 if not 1 <= PRIVACY_CONSENT_MAX_AGE_DAYS <= 365:
     raise ImproperlyConfigured(
         "PRIVACY_CONSENT_MAX_AGE_DAYS must be between 1 and 365: the policy promises to ask "
@@ -378,7 +385,7 @@ if not 1 <= PRIVACY_CONSENT_MAX_AGE_DAYS <= 365:
 if PRIVACY_TECHNICAL_DATA_DAYS < 1:
     raise ImproperlyConfigured("PRIVACY_TECHNICAL_DATA_DAYS must be 1 or more.")
 # Google tag (advertising group): nothing loads without an id, nor without consent.
-GOOGLE_TAG_ID = env.str("GOOGLE_TAG_ID", default="")
+GOOGLE_TAG_ID: str = env.str("GOOGLE_TAG_ID", default="")
 CELERY_BEAT_SCHEDULE["privacy-prune-technical-data"] = {
     "task": "privacy.tasks.prune_technical_data",
     "schedule": crontab(minute=37, hour=3),
@@ -387,7 +394,7 @@ CELERY_BEAT_SCHEDULE["privacy-prune-technical-data"] = {
 # --- billing ---
 # The Stripe keys and STRIPE_API_BASE are read above with the other outside services.
 # STRIPE_JS_URL: where pages load Stripe.js (localstripe serves a stand-in in tests).
-STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+STRIPE_JS_URL: str = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 _stripe_js_origin = "{0.scheme}://{0.netloc}".format(urlsplit(STRIPE_JS_URL))
 SECURE_CSP["script-src"].append(_stripe_js_origin)
 SECURE_CSP["frame-src"] = [CSP.SELF, _stripe_js_origin, "https://hooks.stripe.com"]
@@ -400,18 +407,18 @@ SECURE_CSP["connect-src"] = [
     else "https://api.stripe.com",
 ]
 BILLING_CURRENCIES = ["EUR", "USD", "GBP"]
-BILLING_DEFAULT_CURRENCY = env.str("BILLING_DEFAULT_CURRENCY", default="EUR")
+BILLING_DEFAULT_CURRENCY: str = env.str("BILLING_DEFAULT_CURRENCY", default="EUR")
 # Our own country, for EU VAT reverse charge (ISO 3166 code).
-BILLING_SELLER_COUNTRY = env.str("BILLING_SELLER_COUNTRY", default="IE")
-BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default=SITE_NAME)
-BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")
-BILLING_SELLER_VAT_NUMBER = env.str("BILLING_SELLER_VAT_NUMBER", default="")
-BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="INV-")
-BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="CN-")
-BILLING_RENEWAL_DAYS_AHEAD = env.int("BILLING_RENEWAL_DAYS_AHEAD", default=14)
-BILLING_REMINDER_DAYS_BEFORE = env.int("BILLING_REMINDER_DAYS_BEFORE", default=3)
-BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=7)
-BILLING_AUTO_CHARGE_MAX_ATTEMPTS = env.int("BILLING_AUTO_CHARGE_MAX_ATTEMPTS", default=3)
+BILLING_SELLER_COUNTRY: str = env.str("BILLING_SELLER_COUNTRY", default="IE")
+BILLING_SELLER_NAME: str = env.str("BILLING_SELLER_NAME", default=SITE_NAME)
+BILLING_SELLER_ADDRESS: str = env.str("BILLING_SELLER_ADDRESS", default="")
+BILLING_SELLER_VAT_NUMBER: str = env.str("BILLING_SELLER_VAT_NUMBER", default="")
+BILLING_INVOICE_PREFIX: str = env.str("BILLING_INVOICE_PREFIX", default="INV-")
+BILLING_CREDIT_NOTE_PREFIX: str = env.str("BILLING_CREDIT_NOTE_PREFIX", default="CN-")
+BILLING_RENEWAL_DAYS_AHEAD: int = env.int("BILLING_RENEWAL_DAYS_AHEAD", default=14)
+BILLING_REMINDER_DAYS_BEFORE: int = env.int("BILLING_REMINDER_DAYS_BEFORE", default=3)
+BILLING_SUSPEND_AFTER_DAYS: int = env.int("BILLING_SUSPEND_AFTER_DAYS", default=7)
+BILLING_AUTO_CHARGE_MAX_ATTEMPTS: int = env.int("BILLING_AUTO_CHARGE_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE |= {
     "billing-renewal-invoices": {
         "task": "billing.tasks.generate_renewal_invoices",

@@ -32,7 +32,7 @@ if not env_secret("EMAIL_URL"):
 if not env_list("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set: list the host names this site answers.")
 
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=True)
 if SECURE_SSL_REDIRECT and not SITE_URL.startswith("https://"):
     # Emails (unsubscribe links) and Twilio's signatures use SITE_URL: it must be what
     # customers and providers really reach.
@@ -41,9 +41,9 @@ if SECURE_SSL_REDIRECT and not SITE_URL.startswith("https://"):
         "only a stack without TLS (SECURE_SSL_REDIRECT=false) may use http."
     )
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_NAME = "__Host-sessionid"

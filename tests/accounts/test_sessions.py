@@ -103,9 +103,14 @@ def test_the_nightly_cleanup_drops_the_ip_and_browser_of_ended_sessions(alice):
 def test_only_the_first_thousand_characters_of_a_user_agent_are_parsed(monkeypatch):
     from accounts.templatetags import useragent
 
-    seen = []
-    real_parse = useragent.parse
-    monkeypatch.setattr(useragent, "parse", lambda ua: seen.append(len(ua)) or real_parse(ua))
+    seen: list[int] = []
+    real_parse = useragent.parse  # type: ignore[attr-defined]  # the module's own import
+
+    def counting_parse(ua: str) -> object:
+        seen.append(len(ua))
+        return real_parse(ua)
+
+    monkeypatch.setattr(useragent, "parse", counting_parse)
     useragent.describe.cache_clear()
 
     client = useragent.describe(LINUX_CHROME + " x" * 50_000)

@@ -47,7 +47,9 @@ def test_password_reset_by_email_link(client, alice, django_capture_on_commit_ca
         client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
 
     assert mail.outbox[-1].to == ["alice@example.com"]
-    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body)
+    link = re.search(
+        r"http://testserver(/accounts/password/reset/key/\S+/)", str(mail.outbox[-1].body)
+    )
     form_page = client.get(link.group(1), follow=True)
     response = client.post(
         form_page.redirect_chain[-1][0],

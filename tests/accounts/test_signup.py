@@ -59,7 +59,7 @@ def test_it_sends_a_verification_link_and_withholds_the_client_area_until_it_is_
     # Mandatory verification: not signed in yet.
     assert client.get(reverse("core:dashboard")).status_code == 302
 
-    link = re.search(r"https?://[^\s]+/accounts/confirm-email/[^\s]+/", verification.body)
+    link = re.search(r"https?://[^\s]+/accounts/confirm-email/[^\s]+/", str(verification.body))
     assert link
     path = link.group(0).split("testserver", 1)[1]
     response = client.post(path)

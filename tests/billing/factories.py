@@ -3,9 +3,10 @@ from __future__ import annotations
 import factory
 
 from billing.models import PaymentMethod, Price, Product, ProductKind, TaxRate
+from tests.factories import ModelFactory
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(ModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -15,7 +16,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     description = "A hosting plan."
 
 
-class PriceFactory(factory.django.DjangoModelFactory):
+class PriceFactory(ModelFactory[Price]):
     class Meta:
         model = Price
 
@@ -26,7 +27,7 @@ class PriceFactory(factory.django.DjangoModelFactory):
     setup_fee = 0
 
 
-class TaxRateFactory(factory.django.DjangoModelFactory):
+class TaxRateFactory(ModelFactory[TaxRate]):
     class Meta:
         model = TaxRate
         django_get_or_create = ("country",)
@@ -37,7 +38,7 @@ class TaxRateFactory(factory.django.DjangoModelFactory):
     is_eu = False
 
 
-class PaymentMethodFactory(factory.django.DjangoModelFactory):
+class PaymentMethodFactory(ModelFactory[PaymentMethod]):
     class Meta:
         model = PaymentMethod
 

@@ -51,7 +51,7 @@ def test_sign_up_verify_enrol_totp_and_sign_in_with_a_code(page, live_server):
 
     # Read the verification email and open its link.
     assert {tuple(m.to) for m in mail.outbox} == {("dana@example.com",)}
-    bodies = "\n".join(m.body for m in mail.outbox)
+    bodies = "\n".join(str(m.body) for m in mail.outbox)
     link = re.search(r"http://\S+/accounts/confirm-email/\S+/", bodies).group(0)
     page.goto(link)
     page.get_by_role("button", name="Confirm").click()

@@ -16,7 +16,8 @@ from tests.factories import TEST_PASSWORD
 
 
 def current_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    code: str = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    return code
 
 
 def test_the_admin_login_page_hands_over_to_allauths_sign_in(client, db):

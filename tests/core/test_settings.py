@@ -46,8 +46,8 @@ def test_an_unknown_email_scheme_is_refused():
         mailers_from_url("imap://mail.example.com")
 
 
-def _production_env(**overrides: str) -> dict[str, str]:
-    env = {
+def _production_env(**overrides: str | None) -> dict[str, str]:
+    env: dict[str, str | None] = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": GOOD_SECRET,

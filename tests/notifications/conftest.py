@@ -24,7 +24,8 @@ WORKER_BROKER_URL = os.environ.get("NOTIFICATIONS_TEST_BROKER_URL", "redis://127
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @dataclass

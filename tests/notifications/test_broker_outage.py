@@ -36,7 +36,7 @@ CELERY = Path(sys.executable).with_name("celery")
 class RedisServer:
     def __init__(self, port: int) -> None:
         self.port = port
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:

@@ -68,10 +68,10 @@ def unreachable_broker():
     from config.celery import app
 
     app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0")
-    app._after_fork()
+    app._after_fork()  # type: ignore[attr-defined]  # Celery's own reset, undeclared
     yield
     app.conf.update(task_always_eager=True, broker_url=settings.CELERY_BROKER_URL)
-    app._after_fork()
+    app._after_fork()  # type: ignore[attr-defined]  # Celery's own reset, undeclared
 
 
 def test_it_uses_a_fixed_number_of_queries_for_any_number_of_rows(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -34,11 +35,11 @@ FROM_NUMBER = "+15005550006"
 SITE_URL = "https://panel.example.com"
 
 
-class FakeTwilioHttp(HttpClient):
+class FakeTwilioHttp(HttpClient):  # type: ignore[misc]  # twilio is untyped
     """Answers the Messages API as Twilio does (shape from its Message resource reference)."""
 
-    requests: list[dict] = []
-    answers: list[tuple[int, dict] | Exception] = []
+    requests: list[dict[str, Any]] = []
+    answers: list[tuple[int, dict[str, Any]] | Exception] = []
 
     def __init__(self) -> None:
         super().__init__(logger=logging.getLogger("tests.twilio"), is_async=False)
@@ -56,7 +57,7 @@ class FakeTwilioHttp(HttpClient):
         return Response(201, json.dumps(message_resource(data)))
 
 
-def message_resource(data: dict) -> dict:
+def message_resource(data: dict[str, Any]) -> dict[str, Any]:
     sid = f"SM{len(FakeTwilioHttp.requests):032x}"
     return {
         "account_sid": ACCOUNT_SID,
@@ -84,7 +85,7 @@ def message_resource(data: dict) -> dict:
     }
 
 
-def twilio_error(code: int, status: int, message: str) -> tuple[int, dict]:
+def twilio_error(code: int, status: int, message: str) -> tuple[int, dict[str, Any]]:
     return status, {
         "code": code,
         "message": message,
@@ -178,6 +179,7 @@ def test_transient_twilio_errors_retry_with_backoff(alerted_alice, answer):
     assert message_deliver(message_id=row.pk) == Status.QUEUED
     row.refresh_from_db()
     assert row.status == Status.QUEUED
+    assert row.claimed_at is not None
     assert row.next_attempt_at > row.claimed_at
     assert row.last_error
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def wait_for_status(pk: int, status: str, timeout: float = 60.0) -> OutboxMessage:
     deadline = time.monotonic() + timeout
+    row = OutboxMessage.objects.get(pk=pk)
     while time.monotonic() < deadline:
         row = OutboxMessage.objects.get(pk=pk)
         if row.status == status:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 import pytest
 from cookie_consent.models import Cookie, CookieGroup
@@ -9,7 +10,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
-from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentState, has_consent
+from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentRequest, ConsentState, has_consent
 from privacy import consent
 from privacy.middleware import ConsentMiddleware
 from privacy.models import CookieConsentRecord, CookieFacts
@@ -149,7 +150,7 @@ def test_a_hand_edited_consent_cookie_counts_as_no_choice():
 
 
 def test_has_consent_is_false_without_privacys_middleware_and_true_for_necessary():
-    request = RequestFactory().get("/")
+    request = cast(ConsentRequest, RequestFactory().get("/"))
 
     assert has_consent(request, "necessary")
     assert not has_consent(request, "functional")
@@ -283,8 +284,10 @@ def test_a_malformed_choice_says_what_could_not_be_read(client):
     assert not CookieConsentRecord.objects.exists()
 
 
-def _cookie_data(client) -> dict:
-    return consent._decode(client.cookies["consent"].value)
+def _cookie_data(client) -> dict[str, Any]:
+    data = consent._decode(client.cookies["consent"].value)
+    assert data is not None
+    return data
 
 
 def test_signing_out_gives_the_browser_a_new_visitor_id_with_the_same_choice(client, alice):
@@ -295,6 +298,7 @@ def test_signing_out_gives_the_browser_a_new_visitor_id_with_the_same_choice(cli
     response = client.post(reverse("account_logout"))
 
     after = consent._decode(response.cookies["consent"].value)
+    assert after is not None
     assert after["v"] != before["v"]
     assert (after["g"], after["d"], after["t"]) == (before["g"], before["d"], before["t"])
     # The next person's choices are not linked to alice's in the ledger.

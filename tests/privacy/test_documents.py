@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.contrib.admin.sites import site
 from django.core import mail
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -164,8 +164,9 @@ def test_staff_publish_from_admin_and_a_published_version_becomes_read_only(
     document.refresh_from_db()
     assert document.is_published
     admin = site._registry[LegalDocument]
-    assert "body" in admin.get_readonly_fields(None, document)
-    assert not admin.has_delete_permission(None, document)
+    request = RequestFactory().get("/")
+    assert "body" in admin.get_readonly_fields(request, document)
+    assert not admin.has_delete_permission(request, document)
 
 
 @pytest.mark.django_db

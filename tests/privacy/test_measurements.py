@@ -187,7 +187,9 @@ def test_the_google_tag_writes_host_only_cookies_the_server_can_expire():
     # cookie_domain "auto" would write them for the parent domain, out of that expiry's reach.
     from django.contrib.staticfiles import finders
 
-    with open(finders.find("privacy/gtag.js"), encoding="utf-8") as script:
+    path = finders.find("privacy/gtag.js")
+    assert isinstance(path, str)
+    with open(path, encoding="utf-8") as script:
         source = script.read()
 
     assert 'cookie_domain: "none"' in source

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from django.contrib.sessions.backends.cache import SessionStore
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from core.consent import ConsentState, preference, remember_preference
+from core.consent import ConsentRequest, ConsentState, preference, remember_preference
 
 
 def visitor(accepted=(), cookies=None):
-    request = RequestFactory().get("/")
+    request = cast(ConsentRequest, RequestFactory().get("/"))
     request.session = SessionStore()
     request.consent = ConsentState(chosen=True, accepted=frozenset(accepted))
     request.COOKIES.update(cookies or {})

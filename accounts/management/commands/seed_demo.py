@@ -5,6 +5,8 @@ Idempotent: running it again updates the same two people and creates nothing new
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +14,16 @@ from django.db import transaction
 
 from accounts.models import User
 
-DEMO_PEOPLE = (
+
+class DemoPerson(TypedDict):
+    email: str
+    password: str
+    is_staff: bool
+    is_superuser: bool
+    profile: dict[str, str]
+
+
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     {
         "email": "staff@example.com",
         "password": "demo-staff-password",
@@ -42,7 +53,7 @@ DEMO_PEOPLE = (
 class Command(BaseCommand):
     help = "Creates (or refreshes) a demo staff user and a demo customer."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: str, **options: object) -> None:
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError(
                 "seed_demo is for the embedded default only: these settings forbid demo "

@@ -11,7 +11,7 @@ from psycopg import sql
 class Command(BaseCommand):
     help = "Creates the configured PostgreSQL database if it is missing (for make bench)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: str, **options: object) -> None:
         db = settings.DATABASES["default"]
         if db["ENGINE"] != "django.db.backends.postgresql":
             return

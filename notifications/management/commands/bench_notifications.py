@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifications import bench
 
@@ -18,13 +18,13 @@ class Command(BaseCommand):
         "and deletes throwaway customers, so run it on a development database."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--messages", type=int, default=5000)
         parser.add_argument(
             "--concurrency", type=int, default=os.cpu_count() or 1, help="Worker processes."
         )
 
-    def handle(self, *args, messages: int, concurrency: int, **options) -> None:
+    def handle(self, *args: str, messages: int, concurrency: int, **options: object) -> None:
         if messages < 1 or concurrency < 1:
             raise CommandError("--messages and --concurrency must be at least 1.")
         if not settings.DEBUG:
