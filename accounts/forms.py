@@ -18,6 +18,8 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]  # absent from its stub
 from phonenumber_field.formfields import PhoneNumberField
 
+from core.widgets import Select
+
 from .models import User
 from .services import PROFILE_FIELDS, user_update_profile
 
@@ -65,7 +67,7 @@ class CustomerSignupForm(forms.Form):
     )
     country = LazyTypedChoiceField(
         choices=[("", "Choose a country")] + list(countries),
-        widget=forms.Select(attrs={"autocomplete": "country"}),
+        widget=Select(attrs={"autocomplete": "country"}),
     )
 
     accept_terms = forms.BooleanField(
@@ -103,6 +105,7 @@ class ProfileForm(forms.ModelForm[User]):
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"}),
             "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
+            "country": Select(attrs={"autocomplete": "country"}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
