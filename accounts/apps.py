@@ -1,6 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        from allauth.account.signals import user_logged_in
+
+        from .backends import forget_changed_user
+        from .middleware import mark_tracked_at_login
+        from .models import User
+
+        post_save.connect(forget_changed_user, sender=User, dispatch_uid="accounts-user-cache")
+        post_delete.connect(forget_changed_user, sender=User, dispatch_uid="accounts-user-cache")
+        # Connected after allauth.usersessions' own receiver (INSTALLED_APPS order).
+        user_logged_in.connect(mark_tracked_at_login, dispatch_uid="accounts-session-tracked")

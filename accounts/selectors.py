@@ -23,11 +23,13 @@ def user_security_summary(*, user: User) -> dict[str, object]:
 
 
 def user_session_list(*, user: User) -> list[UserSession]:
-    """The customer's live sessions, oldest first, in a constant number of queries.
+    """The customer's live sessions, oldest first, in one query that writes nothing.
 
-    allauth's own list checks every session one by one; here sessions whose
-    Django session has expired or gone are dropped in one set-based delete.
+    allauth's own list checks every session one by one and deletes the ended ones;
+    here sessions whose Django session has expired or gone are left out of the list,
+    and the nightly cleanup (accounts.tasks.clear_expired_sessions) deletes them.
     """
     live_keys = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
-    UserSession.objects.filter(user=user).exclude(session_key__in=live_keys).delete()
-    return list(UserSession.objects.filter(user=user).order_by("created_at"))
+    return list(
+        UserSession.objects.filter(user=user, session_key__in=live_keys).order_by("created_at")
+    )

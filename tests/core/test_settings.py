@@ -151,6 +151,6 @@ def test_with_database_and_redis_urls_it_runs_on_postgres_redis_and_workers():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "False",
-        "django.core.cache.backends.redis.RedisCache",
+        "core.cache.FailSoftRedisCache",
         "redis",
     ]

@@ -1,0 +1,72 @@
+"""allauth's user-session activity tracking, at most once per interval per session.
+
+allauth's own UserSessionsMiddleware opens a transaction, reads the session row and
+the user and writes the row back on every signed-in request. This one does the same
+write only when the session has not been tracked for USERSESSIONS_ACTIVITY_INTERVAL
+seconds, or when its IP address, browser or session key changed (so the sessions
+page, and allauth's session_client_changed signal, still see every change of
+address at once). When it last tracked lives in the session itself, so deciding
+costs no query; an ordinary page view writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+from allauth.account.adapter import get_adapter
+from allauth.usersessions import app_settings
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+
+from .models import User
+
+SESSION_KEY = "_usersession_tracked"
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[
+        : UserSession._meta.get_field("user_agent").max_length
+    ]
+    seen = f"{request.session.session_key}\n{get_adapter().get_client_ip(request)}\n{user_agent}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:32]
+
+
+class UserSessionsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if (
+            app_settings.TRACK_ACTIVITY
+            and hasattr(request, "session")
+            and request.session.session_key
+            and request.user.is_authenticated
+        ):
+            self._track(request)
+        return self.get_response(request)
+
+    def _track(self, request: HttpRequest) -> None:
+        now = int(time.time())
+        fingerprint = _fingerprint(request)
+        tracked = request.session.get(SESSION_KEY)
+        if (
+            isinstance(tracked, list)
+            and len(tracked) == 2
+            and tracked[1] == fingerprint
+            and 0 <= now - tracked[0] < settings.USERSESSIONS_ACTIVITY_INTERVAL
+        ):
+            return
+        UserSession.objects.create_from_request(request)
+        request.session[SESSION_KEY] = [now, fingerprint]
+
+
+def mark_tracked_at_login(
+    sender: type[User], request: HttpRequest, user: User, **kwargs: object
+) -> None:
+    """allauth's user_logged_in receiver, after allauth's own (which records the new
+    session): the first page after signing in need not record it again."""
+    if app_settings.TRACK_ACTIVITY and request.session.session_key:
+        request.session[SESSION_KEY] = [int(time.time()), _fingerprint(request)]

@@ -1,0 +1,89 @@
+"""Every client-area page makes the same few queries however many rows the customer has,
+and an ordinary page view writes nothing (issue 15)."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from billing.models import Invoice
+from billing.services.orders import CartLine, order_place
+from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "SAVEPOINT")
+
+# page -> most queries it may make (the session and the customer come from the cache)
+PAGES = {
+    "dashboard": 8,
+    "services": 1,
+    "invoices": 2,
+    "invoice": 8,
+    "profile": 3,
+    "sessions": 2,
+}
+
+
+@pytest.fixture
+def plan(db):
+    TaxRateFactory(country="GB", rate="20.00", is_eu=False)
+    product = ProductFactory(name="Starter hosting", slug="starter")
+    PriceFactory(product=product, currency="EUR", cycle="monthly", amount=500)
+    return product
+
+
+def _grow(user, plan, count: int) -> None:
+    """count more orders (invoice + service each), email addresses and sessions."""
+    for n in range(count):
+        order_place(
+            user=user,
+            lines=[CartLine(product_id=plan.pk, cycle="monthly")],
+            currency="EUR",
+        )
+        EmailAddress.objects.create(user=user, email=f"{user.pk}-{n}-{count}@example.com")
+        UserSession.objects.create(
+            user=user, ip="198.51.100.1", user_agent="Firefox", session_key=f"s{n}-{count}"
+        )
+    # The invoice page: one invoice with many lines.
+    order_place(
+        user=user,
+        lines=[CartLine(product_id=plan.pk, cycle="monthly")] * count,
+        currency="EUR",
+    )
+
+
+def _url(page: str, user) -> str:
+    if page == "invoice":
+        latest = Invoice.objects.filter(user=user).order_by("-pk").first()
+        return reverse("billing:invoice_detail", args=[latest.pk])
+    return {
+        "dashboard": reverse("core:dashboard"),
+        "services": reverse("billing:services"),
+        "invoices": reverse("billing:invoices"),
+        "profile": reverse("accounts:profile"),
+        "sessions": reverse("usersessions_list"),
+    }[page]
+
+
+def _queries(browser: Client, url: str) -> list[str]:
+    browser.get(url)  # the first view after a change reads the customer afresh
+    with CaptureQueriesContext(connection) as captured:
+        assert browser.get(url).status_code == 200
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_client_page_makes_the_same_few_queries_with_few_or_many_rows(page, client, alice, plan):
+    client.force_login(alice)
+    _grow(alice, plan, 2)
+    few = _queries(client, _url(page, alice))
+    _grow(alice, plan, 25)
+    many = _queries(client, _url(page, alice))
+
+    assert len(many) == len(few), "\n".join(many)
+    assert len(few) <= PAGES[page], "\n".join(few)
+    assert not [sql for sql in many if sql.upper().startswith(WRITES)]
