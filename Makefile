@@ -1,6 +1,7 @@
 # OnePanel: one entry point for running, testing and measuring.
 #   make run    virtualenv, install, migrate, demo data, serve http://127.0.0.1:8000
-#   make test   lint, format check, type check (mypy) and the whole test suite on PostgreSQL and Redis
+#   make test   lint, format check, import floors, type check (mypy) and the whole test suite
+#               on PostgreSQL and Redis
 
 SHELL := /bin/bash
 VENV := .venv
@@ -41,12 +42,14 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 format: install

@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from accounts.http import AuthenticatedRequest
-from accounts.selectors import user_security_summary
 
 from .dashboard import panels_for
 
@@ -24,7 +23,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "core/dashboard.html",
-        {"security": user_security_summary(user=request.user), "panels": panels_for(request)},
+        {"panels": panels_for(request)},
     )
 
 

@@ -17,6 +17,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
 
 from accounts.models import User
+from core.links import absolute_url
 
 from .errors import DeliveryError
 
@@ -43,7 +44,7 @@ def layout_context(user: User) -> dict[str, Any]:
     return {
         "user": user,
         "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL.rstrip("/"),
+        "site_url": absolute_url(),
         "operator_name": settings.OPERATOR_NAME,
         "operator_address": settings.OPERATOR_ADDRESS,
     }

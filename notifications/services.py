@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.exceptions import ApplicationError
+from core.links import absolute_url
 
 from . import emails, sms
 from .errors import DeliveryError
@@ -51,10 +52,6 @@ INTERRUPTED_ERROR = (
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the given number of attempts: 30 s, 1 min, 2 min ... 1 h."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def unsubscribe_url(*, user_id: int, purpose: str) -> str:

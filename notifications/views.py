@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 
 from allauth.account.adapter import get_adapter as get_account_adapter
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedRequest
+from core.links import absolute_url
 
 from . import sms
 from .forms import PreferencesForm, TwilioInboundForm, TwilioStatusForm, form_errors_text
@@ -106,7 +106,7 @@ def _refuse_twilio_callback(name: str, form: TwilioStatusForm | TwilioInboundFor
 
 def twilio_request_is_signed(request: HttpRequest) -> bool:
     # Twilio signs the URL it called, which is the public one in SITE_URL.
-    url = settings.SITE_URL.rstrip("/") + request.get_full_path()
+    url = absolute_url(request.get_full_path())
     return sms.twilio_signature_valid(
         url=url,
         params=request.POST.dict(),

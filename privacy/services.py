@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.templatetags.useragent import describe
+from accounts.useragent import describe
 from core.consent import OPTIONAL_GROUPS
 from core.exceptions import ApplicationError
+from core.links import absolute_url
 from notifications.services import notify
 
 from .consent import forget_withdrawals
@@ -187,7 +188,7 @@ def _announce(*, customer: User, document: LegalDocument) -> None:
             "version": document.version,
             "effective_date": document.effective_date.isoformat(),
             "change_summary": document.change_summary,
-            "url": settings.SITE_URL.rstrip("/") + reverse(path, args=[document.version]),
+            "url": absolute_url(reverse(path, args=[document.version])),
         },
         category="transactional",
         channels=("email",),

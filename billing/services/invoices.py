@@ -31,6 +31,7 @@ from billing.models import (
 )
 from billing.money import format_money, percent_of
 from billing.notices import tell_customer
+from core.links import absolute_url
 
 from .customers import billing_account_for, customer_snapshot
 
@@ -185,8 +186,7 @@ def invoice_context(invoice: Invoice) -> dict[str, str]:
         "invoice_number": invoice.number,
         "invoice_total": format_money(invoice.total, invoice.currency),
         "due_date": invoice.due_date.isoformat(),
-        "invoice_url": settings.SITE_URL.rstrip("/")
-        + reverse("billing:invoice_detail", args=[invoice.pk]),
+        "invoice_url": absolute_url(reverse("billing:invoice_detail", args=[invoice.pk])),
     }
 
 
@@ -352,7 +352,7 @@ def services_announce_suspension(*, service_ids: list[int]) -> None:
             kind="billing-service-suspended",
             context={
                 "service_name": service.product.name,
-                "invoices_url": settings.SITE_URL.rstrip("/") + reverse("billing:invoices"),
+                "invoices_url": absolute_url(reverse("billing:invoices")),
             },
         )
 

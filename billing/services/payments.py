@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
@@ -31,6 +30,7 @@ from billing.models import (
 from billing.money import format_money
 from billing.notices import tell_customer, tell_staff
 from core.exceptions import ApplicationError
+from core.links import absolute_url
 
 from .customers import stripe_customer_ensure
 from .invoices import invoice_context, invoice_mark_paid
@@ -275,8 +275,9 @@ def payment_flag_for_refund(*, payment: Payment) -> bool:
             "invoice_status": InvoiceStatus(invoice_status).label.lower(),
             "amount": format_money(payment.amount, payment.currency),
             "payment_intent": payment.stripe_payment_intent_id,
-            "payment_admin_url": settings.SITE_URL.rstrip("/")
-            + reverse("admin:billing_payment_change", args=[payment.pk]),
+            "payment_admin_url": absolute_url(
+                reverse("admin:billing_payment_change", args=[payment.pk])
+            ),
         },
     )
     return True

@@ -102,7 +102,7 @@ def test_the_nightly_cleanup_drops_the_ip_and_browser_of_ended_sessions(alice):
 
 
 def test_only_the_first_thousand_characters_of_a_user_agent_are_parsed(monkeypatch):
-    from accounts.templatetags import useragent
+    from accounts import useragent
 
     seen: list[int] = []
     real_parse = useragent.parse  # type: ignore[attr-defined]  # the module's own import
