@@ -19,6 +19,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 from core.exceptions import ApplicationError
 
@@ -45,8 +46,10 @@ class PaymentError(ApplicationError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Celery pickles a task's error; keyword-only arguments need spelling out.
-        keywords = {"permanent": self.permanent, "code": self.code}
-        return (partial(PaymentError, decline_code=self.decline_code, **keywords), (self.message,))
+        rebuild = partial(
+            PaymentError, permanent=self.permanent, code=self.code, decline_code=self.decline_code
+        )
+        return (rebuild, (self.message,))
 
 
 class WebhookSignatureError(Exception):
@@ -274,15 +277,14 @@ def customer_default_payment_method(*, customer_id: str) -> str:
 
 
 def setup_intent_create(*, customer_id: str) -> SetupIntent:
-    intent = _call(
-        lambda client: client.v1.setup_intents.create(
-            params={
-                "customer": customer_id,
-                "usage": "off_session",
-                "payment_method_types": ["card"],
-            }
-        )
-    )
+    # payment_method_types: cards only. Stripe's API takes it; the SDK's typed params
+    # no longer list it (Stripe steers to dashboard-configured methods).
+    params: SetupIntentCreateParams = {  # type: ignore[typeddict-unknown-key]
+        "customer": customer_id,
+        "usage": "off_session",
+        "payment_method_types": ["card"],
+    }
+    intent = _call(lambda client: client.v1.setup_intents.create(params=params))
     return setup_intent_from_payload(_plain(intent))
 
 
@@ -345,7 +347,7 @@ def payment_intent_create(
     A decline comes back as a PaymentIntent with a failure message, not as an
     exception, so the caller records the attempt either way.
     """
-    params: dict[str, Any] = {
+    params: PaymentIntentCreateParams = {  # type: ignore[typeddict-unknown-key] # as above
         "amount": amount,
         "currency": currency.lower(),
         "customer": customer_id,
@@ -363,7 +365,8 @@ def payment_intent_create(
                 params=params, options={"idempotency_key": idempotency_key}
             )
         except stripe.CardError as exc:
-            intent_data = ((exc.json_body or {}).get("error") or {}).get("payment_intent")
+            body = exc.json_body if isinstance(exc.json_body, dict) else {}
+            intent_data = (body.get("error") or {}).get("payment_intent")
             if not intent_data:
                 raise
             declined = payment_intent_from_payload(intent_data)

@@ -19,7 +19,7 @@ from .services import invoices, payments
 from .services.stripe_events import stripe_event_apply
 
 
-def _retry_if_transient(task: Task, exc: gateway.PaymentError) -> NoReturn:
+def _retry_if_transient(task: Task[..., object], exc: gateway.PaymentError) -> NoReturn:
     """Retries `task` with backoff when `exc` may pass (until max_retries, then `exc`
     is raised); raises `exc` at once when it is permanent."""
     if exc.permanent:
@@ -31,7 +31,7 @@ def _retry_if_transient(task: Task, exc: gateway.PaymentError) -> NoReturn:
 
 
 @shared_task(bind=True, max_retries=5)
-def process_stripe_event(self: Task, event_pk: int) -> bool:
+def process_stripe_event(self: Task[[int], bool], event_pk: int) -> bool:
     try:
         return stripe_event_apply(event_pk=event_pk)
     except gateway.PaymentError as exc:
@@ -92,7 +92,7 @@ def charge_invoice(invoice_id: int) -> str:
 
 
 @shared_task(bind=True, max_retries=8)
-def delete_stripe_customer(self: Task, customer_id: str) -> None:
+def delete_stripe_customer(self: Task[[str], None], customer_id: str) -> None:
     """After an erasure: the customer and their cards go at Stripe too."""
     if not gateway.is_configured():
         return

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -23,5 +26,5 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Invalid or missing signature.", status=400, content_type="text/plain")
     stored = stripe_event_record(event=event)
     if stored.processed_at is None:
-        process_stripe_event.delay_on_commit(stored.pk)
+        transaction.on_commit(partial(process_stripe_event.delay, stored.pk))
     return HttpResponse("ok", content_type="text/plain")

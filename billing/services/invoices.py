@@ -198,6 +198,8 @@ def _activate_services_of(invoice: Invoice) -> None:
     now = timezone.now()
     for line in invoice.lines.filter(service__isnull=False).select_related("service"):
         service = line.service
+        if service is None:  # filtered out above; a one-off line bills no service
+            continue
         if service.status == ServiceStatus.PENDING:
             service.status = ServiceStatus.ACTIVE
             service.activated_at = now

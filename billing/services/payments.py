@@ -73,7 +73,7 @@ def invoice_pay(
     before the call and settled after it, outside any lock. A broken rule or a call
     Stripe refused raises ApplicationError (gateway.PaymentError is one).
     """
-    if payment_method.user_id != invoice.user_id:
+    if invoice.user is None or payment_method.user_id != invoice.user_id:
         raise ApplicationError("This card does not belong to the invoice's customer.")
     customer_id = stripe_customer_ensure(user=invoice.user)
     _payments_supersede_awaiting_action(invoice=invoice)
@@ -238,7 +238,7 @@ def _intent_mismatch(*, payment: Payment, intent: gateway.PaymentIntent) -> str:
             f"Stripe has {intent.amount} {intent.currency}, "
             f"we asked for {payment.amount} {payment.currency}"
         )
-    if intent.customer_id:
+    if intent.customer_id and payment.invoice.user_id is not None:
         ours = (
             BillingAccount.objects.filter(user_id=payment.invoice.user_id)
             .values_list("stripe_customer_id", flat=True)
@@ -418,8 +418,10 @@ def invoice_auto_charge(*, invoice_id: int) -> PaymentOutcome | None:
     (up to BILLING_AUTO_CHARGE_MAX_ATTEMPTS), never the same day.
     """
     invoice = Invoice.objects.select_related("user").get(pk=invoice_id)
+    if invoice.user_id is None or not invoice.is_payable:
+        return None
     card = PaymentMethod.objects.filter(user_id=invoice.user_id, is_default=True).first()
-    if card is None or not invoice.is_payable:
+    if card is None:
         return None
     try:
         return invoice_pay(invoice=invoice, payment_method=card, off_session=True)
