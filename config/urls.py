@@ -16,4 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("privacy.urls")),
     path("", include("billing.urls")),
+    path("verification/", include("verification.urls")),
 ]

@@ -446,3 +446,47 @@ CELERY_BEAT_SCHEDULE |= {
 }
 # WeasyPrint and fontTools log every step of every PDF at INFO.
 LOGGING["loggers"] |= {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}}
+
+# --- verification ---
+# Identity documents: a private storage (no URL; see verification/storage.py). For an
+# S3-compatible bucket set VERIFICATION_STORAGE_BACKEND=storages.backends.s3.S3Storage
+# and VERIFICATION_STORAGE_OPTIONS to django-storages' options as JSON, e.g.
+# {"bucket_name": "onepanel-documents", "endpoint_url": "https://s3.example.com",
+#  "default_acl": "private", "querystring_auth": true}.
+STORAGES["verification"] = {
+    "BACKEND": env.str(
+        "VERIFICATION_STORAGE_BACKEND", default="verification.storage.PrivateFileSystemStorage"
+    ),
+    "OPTIONS": env.json(
+        "VERIFICATION_STORAGE_OPTIONS",
+        default={
+            "location": str(env.path("VERIFICATION_STORAGE_DIR", default=BASE_DIR / "private"))
+        },
+    ),
+}
+VERIFICATION_MAX_UPLOAD_BYTES = env.int("VERIFICATION_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# More pixels than this is no phone photo: a decompression bomb is refused before decoding.
+VERIFICATION_MAX_IMAGE_PIXELS = env.int("VERIFICATION_MAX_IMAGE_PIXELS", default=50_000_000)
+# Days the pictures are kept after the decision; the decision record stays.
+VERIFICATION_DOCUMENT_RETENTION_DAYS = env.int("VERIFICATION_DOCUMENT_RETENTION_DAYS", default=30)
+# A new card without 3-D Secure of an already approved customer: "pay" or "verify".
+VERIFICATION_APPROVED_CUSTOMER_NEW_CARD = env.str(
+    "VERIFICATION_APPROVED_CUSTOMER_NEW_CARD", default="pay"
+)
+# A payment whose fraud score reaches this waits for review, even with 3-D Secure.
+VERIFICATION_RISK_THRESHOLD = env.int("VERIFICATION_RISK_THRESHOLD", default=60)
+# This many different cards tried within the window is a fraud signal.
+VERIFICATION_CARD_ATTEMPTS_LIMIT = env.int("VERIFICATION_CARD_ATTEMPTS_LIMIT", default=3)
+VERIFICATION_CARD_ATTEMPTS_MINUTES = env.int("VERIFICATION_CARD_ATTEMPTS_MINUTES", default=60)
+# Proxies (CIDR ranges, e.g. Cloudflare's published ones) whose forwarding headers and
+# CF-IPCountry are believed; a request from anywhere else is taken at its socket address.
+VERIFICATION_TRUSTED_PROXIES = env_list("VERIFICATION_TRUSTED_PROXIES")
+# A GeoLite2-Country (or -City) .mmdb file; the visitor's country when no trusted
+# Cloudflare header gives it. Empty: no GeoIP lookup.
+VERIFICATION_GEOIP_DATABASE = env.str("VERIFICATION_GEOIP_DATABASE", default="")
+if VERIFICATION_APPROVED_CUSTOMER_NEW_CARD not in {"pay", "verify"}:
+    raise ImproperlyConfigured("VERIFICATION_APPROVED_CUSTOMER_NEW_CARD must be pay or verify.")
+CELERY_BEAT_SCHEDULE["verification-purge-documents"] = {
+    "task": "verification.tasks.purge_decided_documents",
+    "schedule": crontab(minute=47, hour=3),
+}
