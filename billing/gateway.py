@@ -89,6 +89,9 @@ class PaymentIntent:
     failure_message: str
     metadata: dict[str, str]
     customer_id: str = ""
+    # Stripe Radar's outcome of the charge (latest_charge.outcome), when Stripe sent it.
+    risk_level: str = ""
+    risk_score: int | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,9 @@ def payment_intent_from_payload(pi: dict[str, Any]) -> PaymentIntent:
     failure = ""
     if error:
         failure = DECLINE_MESSAGES.get(decline) or error.get("message") or "Your card was declined."
+    charge = pi.get("latest_charge")
+    outcome = (charge.get("outcome") or {}) if isinstance(charge, dict) else {}
+    risk_score = outcome.get("risk_score")
     return PaymentIntent(
         id=str(pi.get("id") or ""),
         status=pi.get("status", ""),
@@ -234,6 +240,8 @@ def payment_intent_from_payload(pi: dict[str, Any]) -> PaymentIntent:
         failure_message=failure,
         metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
         customer_id=_id_of(pi.get("customer")),
+        risk_level=str(outcome.get("risk_level") or ""),
+        risk_score=int(risk_score) if isinstance(risk_score, int) else None,
     )
 
 
@@ -355,6 +363,8 @@ def payment_intent_create(
         "confirm": True,
         "metadata": metadata,
         "payment_method_types": ["card"],
+        # The charge with Radar's outcome (risk level and score) in the same answer.
+        "expand": ["latest_charge"],
     }
     if off_session:
         params["off_session"] = True

@@ -455,3 +455,43 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class HoldStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting for verification"
+    CHARGED = "charged", "Charged after approval"
+    CHARGE_FAILED = "charge_failed", "Charge after approval failed"
+    CLOSED = "closed", "Closed (paid another way or cancelled)"
+
+
+class VerificationHold(models.Model):
+    """An invoice not charged because verification asked to check the card first.
+
+    `case_id` is verification's case, by plain id (verification knows no invoices).
+    billing.services.payments.verification_holds_settle reads the case's state and
+    charges the card once the case is approved.
+    """
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="verification_holds"
+    )
+    payment_method = models.ForeignKey(
+        PaymentMethod, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    case_id = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=15, choices=HoldStatus.choices, default=HoldStatus.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(status="waiting"),
+                name="billing_one_waiting_hold_per_invoice",
+            )
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} waits for verification #{self.case_id}"

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from .models import (
+    HoldStatus,
     Invoice,
     PaymentMethod,
     Price,
@@ -15,6 +16,7 @@ from .models import (
     ProductKind,
     Service,
     ServiceStatus,
+    VerificationHold,
 )
 from .services.orders import CartLine
 
@@ -115,3 +117,8 @@ def invoice_document(*, invoice: Invoice) -> dict[str, Any]:
         "credit_notes": list(invoice.credit_notes.all()),
         "last_payment": invoice.payments.order_by("-attempt").first(),
     }
+
+
+def invoice_verification_hold(*, invoice: Invoice) -> VerificationHold | None:
+    """The hold that keeps `invoice` from being charged until verification approves."""
+    return VerificationHold.objects.filter(invoice=invoice, status=HoldStatus.WAITING).first()

@@ -100,3 +100,9 @@ def delete_stripe_customer(self: Task[[str], None], customer_id: str) -> None:
         gateway.customer_delete(customer_id=customer_id)
     except gateway.PaymentError as exc:
         _retry_if_transient(self, exc)
+
+
+@shared_task
+def settle_verification_holds() -> int:
+    """Beat (every minute): charges held invoices whose verification case is approved."""
+    return payments.verification_holds_settle()

@@ -12,6 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
+from verification.risk import visitor_from_request
+from verification.services import order_risk_record
 
 from . import gateway, selectors
 from .cart import cart_add, cart_clear, cart_lines, cart_remove, cart_token
@@ -135,6 +137,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("billing:cart")
     cart_clear(request)
+    order_risk_record(user=request.user, order_id=order.pk, visitor=visitor_from_request(request))
     invoice = order.invoices.get()
     if invoice.status == InvoiceStatus.PAID:
         messages.success(request, "Thank you: your order is active.")
@@ -167,6 +170,7 @@ def _invoice_page(request: HttpRequest, invoice: Invoice, **extra: str) -> HttpR
     cards = list(selectors.customer_cards(user=request.user))
     context.update(
         cards=cards,
+        verification_hold=selectors.invoice_verification_hold(invoice=invoice),
         pay_form=PayInvoiceForm(user=request.user),
         seller=_seller(),
         stripe_js_url=settings.STRIPE_JS_URL,
@@ -211,8 +215,13 @@ def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("billing:invoice_detail", pk=invoice.pk)
     try:
         outcome = payments.invoice_pay(
-            invoice=invoice, payment_method=form.cleaned_data["payment_method"]
+            invoice=invoice,
+            payment_method=form.cleaned_data["payment_method"],
+            visitor=visitor_from_request(request),
         )
+    except payments.VerificationRequired as exc:
+        messages.info(request, exc.message)
+        return redirect("verification:case", pk=exc.case_id)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("billing:invoice_detail", pk=invoice.pk)

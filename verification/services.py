@@ -168,6 +168,16 @@ def risk_record(
     return row
 
 
+def order_risk_record(*, user: User, order_id: int, visitor: risk.Visitor) -> RiskAssessment:
+    """The fraud score of a new order (billing's id): visitor, email, cards tried."""
+    return risk_record(
+        user=user,
+        subject=RiskSubject.ORDER,
+        subject_id=order_id,
+        assessment=risk.assess(user=user, visitor=visitor),
+    )
+
+
 def risk_add_radar(*, subject_id: int, risk_level: str, risk_score: int | None) -> None:
     """Adds Stripe Radar's outcome of the charge to a payment's score (once)."""
     row = RiskAssessment.objects.filter(subject=RiskSubject.PAYMENT, subject_id=subject_id).first()

@@ -16,6 +16,7 @@ from billing import gateway
 from billing.models import (
     PAYABLE_STATUSES,
     BillingAccount,
+    HoldStatus,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -26,16 +27,30 @@ from billing.models import (
     PaymentStatus,
     Service,
     ServiceStatus,
+    VerificationHold,
 )
 from billing.money import format_money
 from billing.notices import tell_customer, tell_staff
 from core.exceptions import ApplicationError
 from core.links import absolute_url
+from verification import selectors as verification_selectors
+from verification import services as verification
+from verification.models import CaseStatus, RiskSubject
+from verification.risk import Risk, Visitor
 
 from .customers import stripe_customer_ensure
 from .invoices import invoice_context, invoice_mark_paid
 
 logger = logging.getLogger(__name__)
+
+
+class VerificationRequired(ApplicationError):
+    """The card may not be charged before verification case `case_id` is approved; the
+    invoice waits (a VerificationHold) and nothing was charged."""
+
+    def __init__(self, message: str, *, case_id: int) -> None:
+        super().__init__(message)
+        self.case_id = case_id
 
 
 @dataclass(frozen=True)
@@ -64,10 +79,16 @@ INTERRUPTED_MESSAGE = "The payment was interrupted before it reached the bank."
 
 
 def invoice_pay(
-    *, invoice: Invoice, payment_method: PaymentMethod, off_session: bool = False
+    *,
+    invoice: Invoice,
+    payment_method: PaymentMethod,
+    off_session: bool = False,
+    visitor: Visitor | None = None,
 ) -> PaymentOutcome:
     """Charges `payment_method` for `invoice` through a PaymentIntent.
 
+    Verification is asked first (`verification.services.card_charge_check`): when the
+    card must be checked, nothing is charged, the invoice waits (VerificationRequired).
     Each attempt is a Payment row whose idempotency key ("invoice-<id>-attempt-<n>")
     Stripe sees, so a retried request never charges twice. The attempt is recorded
     before the call and settled after it, outside any lock. A broken rule or a call
@@ -75,6 +96,11 @@ def invoice_pay(
     """
     if invoice.user is None or payment_method.user_id != invoice.user_id:
         raise ApplicationError("This card does not belong to the invoice's customer.")
+    if not invoice.is_payable:
+        raise ApplicationError("This invoice has nothing left to pay.")
+    assessment = _verification_gate(
+        invoice=invoice, payment_method=payment_method, visitor=visitor
+    )
     customer_id = stripe_customer_ensure(user=invoice.user)
     _payments_supersede_awaiting_action(invoice=invoice)
     with transaction.atomic():
@@ -95,6 +121,12 @@ def invoice_pay(
             amount=locked.total,
             currency=locked.currency,
             off_session=off_session,
+        )
+        verification.risk_record(
+            user=invoice.user,
+            subject=RiskSubject.PAYMENT,
+            subject_id=payment.pk,
+            assessment=assessment,
         )
     try:
         intent = gateway.payment_intent_create(
@@ -120,8 +152,47 @@ def invoice_pay(
             stripe_payment_intent_id=intent.id
         )
         payment = payment_apply_intent(intent=intent) or payment
+        verification.risk_add_radar(
+            subject_id=payment.pk, risk_level=intent.risk_level, risk_score=intent.risk_score
+        )
     client_secret = intent.client_secret if payment.status == PaymentStatus.REQUIRES_ACTION else ""
     return PaymentOutcome(payment=payment, client_secret=client_secret)
+
+
+def _verification_gate(
+    *, invoice: Invoice, payment_method: PaymentMethod, visitor: Visitor | None
+) -> Risk:
+    """Asks verification whether the card may be charged; when not, records the hold
+    (one waiting hold per invoice) and raises VerificationRequired."""
+    first_card_payment = not Payment.objects.filter(
+        invoice__user_id=invoice.user_id, status=PaymentStatus.SUCCEEDED
+    ).exists()
+    check = verification.card_charge_check(
+        user=invoice.user,
+        card=verification.CardFacts(
+            fingerprint=payment_method.fingerprint,
+            brand=payment_method.brand,
+            last4=payment_method.last4,
+            country=payment_method.country,
+            three_d_secure_supported=payment_method.three_d_secure_supported,
+        ),
+        first_card_payment=first_card_payment,
+        visitor=visitor,
+    )
+    if check.allowed or check.case_id is None:
+        return check.risk
+    with transaction.atomic():
+        Invoice.objects.select_for_update().filter(pk=invoice.pk).exists()
+        VerificationHold.objects.update_or_create(
+            invoice=invoice,
+            status=HoldStatus.WAITING,
+            defaults={"payment_method": payment_method, "case_id": check.case_id},
+        )
+    logger.info("Invoice %s waits for verification case %s.", invoice.number, check.case_id)
+    raise VerificationRequired(
+        "Before we charge this card, we need a picture of it and of your ID.",
+        case_id=check.case_id,
+    )
 
 
 def _payments_fail_interrupted(*, invoice: Invoice) -> None:
@@ -381,6 +452,79 @@ def _invoice_cancel(*, invoice: Invoice) -> bool:
                 status=OrderStatus.CANCELLED
             )
     return bool(updated)
+
+
+# --- after verification ----------------------------------------------------
+
+
+def verification_holds_settle() -> int:
+    """Beat (every minute): charges the invoices whose verification case is approved.
+
+    Verification never calls billing; billing reads the cases' states here. Each hold
+    is claimed by a conditional update, so two runs never charge twice. When the charge
+    does not go through, the customer is told to pay with one click in the client area.
+    A hold whose invoice is no longer payable (paid with another card, cancelled) or
+    whose case is gone is closed. Returns how many holds were settled.
+    """
+    holds = list(
+        VerificationHold.objects.filter(status=HoldStatus.WAITING).select_related(
+            "invoice__user", "payment_method"
+        )
+    )
+    states = verification_selectors.case_states(case_ids=[hold.case_id for hold in holds])
+    settled = 0
+    for hold in holds:
+        state = states.get(hold.case_id)
+        if hold.invoice.is_payable and state != CaseStatus.APPROVED and state is not None:
+            continue
+        ready = hold.invoice.is_payable and state == CaseStatus.APPROVED
+        outcome_status = HoldStatus.CHARGED if ready else HoldStatus.CLOSED
+        claimed = VerificationHold.objects.filter(pk=hold.pk, status=HoldStatus.WAITING).update(
+            status=outcome_status, settled_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        settled += 1
+        if ready:
+            _hold_charge(hold=hold)
+    return settled
+
+
+def _hold_charge(*, hold: VerificationHold) -> None:
+    invoice = hold.invoice
+    reason = "The card was removed."
+    if hold.payment_method is not None:
+        try:
+            outcome = invoice_pay(
+                invoice=invoice, payment_method=hold.payment_method, off_session=True
+            )
+        except gateway.PaymentError as exc:
+            if not exc.permanent:  # Stripe unreachable: the next run tries again
+                VerificationHold.objects.filter(pk=hold.pk).update(
+                    status=HoldStatus.WAITING, settled_at=None
+                )
+                return
+            reason = exc.message
+        except ApplicationError as exc:
+            reason = exc.message
+        else:
+            status = outcome.payment.status
+            if status in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
+                return
+            if status == PaymentStatus.FAILED:
+                # payment_apply_intent has told the customer, with the bank's reason.
+                VerificationHold.objects.filter(pk=hold.pk).update(
+                    status=HoldStatus.CHARGE_FAILED
+                )
+                return
+            reason = "Your bank asks you to confirm the payment."
+    VerificationHold.objects.filter(pk=hold.pk).update(status=HoldStatus.CHARGE_FAILED)
+    logger.info("Charge of invoice %s after verification failed: %s", invoice.number, reason)
+    tell_customer(
+        user=invoice.user,
+        kind="billing-verified-charge-failed",
+        context={**invoice_context(invoice), "reason": reason},
+    )
 
 
 # --- auto-charge -----------------------------------------------------------

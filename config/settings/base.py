@@ -443,6 +443,11 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "billing.tasks.auto_charge_due_invoices",
         "schedule": crontab(minute=0, hour=6),
     },
+    # Verification never calls billing: billing reads approved cases and charges.
+    "billing-settle-verification-holds": {
+        "task": "billing.tasks.settle_verification_holds",
+        "schedule": 60.0,
+    },
 }
 # WeasyPrint and fontTools log every step of every PDF at INFO.
 LOGGING["loggers"] |= {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}}

@@ -20,3 +20,26 @@ def private_storage(settings, tmp_path):
 @pytest.fixture
 def alice_case(alice):
     return CaseFactory(user=alice)
+
+
+@pytest.fixture
+def plan(db):
+    from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
+
+    TaxRateFactory(country="GB", rate="20.00", is_eu=False)
+    product = ProductFactory(name="Starter hosting", slug="starter")
+    PriceFactory(product=product, currency="EUR", cycle="monthly", amount=500)
+    return product
+
+
+@pytest.fixture
+def alice_invoice(alice, plan):
+    from billing.services.orders import CartLine, order_place
+
+    order = order_place(
+        user=alice, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    )
+    return order.invoices.get()
+
+
+from tests.stripe_fixtures import fake_stripe, localstripe, localstripe_url  # noqa: E402, F401
