@@ -16,13 +16,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 
 
-class RecordAdminMixin:
+class RecordAdminMixin[M: Model]:
     """A record staff read but never add, edit or delete (payments, credit notes, cards).
 
-    Every field is read-only; actions may still change state through services.
+    Every field is read-only; actions may still change state through services. Typed
+    code names the model as ModelAdmin does: `RecordAdminMixin[Case], ModelAdmin[Case]`.
     """
 
-    model: type[Model]
+    model: type[M]
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]

@@ -18,6 +18,7 @@ from django.utils.timesince import timesince
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
+from accounts.http import signed_in_user
 from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 
@@ -29,18 +30,18 @@ from .views import document_response
 
 
 @admin.register(ReviewCase)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(admin.ModelAdmin[ReviewCase]):
     """Cases whose pictures wait for staff, oldest first; a row opens the review page."""
 
     list_display = ("__str__", "customer", "card", "card_country", "waiting", "risk_score")
     list_display_links = ("__str__",)
     list_per_page = 50
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewCase]:
         return selectors.review_queue()
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        return ["submitted_at", "pk"]
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("submitted_at", "pk")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -83,7 +84,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         case = get_object_or_404(Case.objects.select_related("user"), pk=object_id)
         reject_form = RejectForm(request.POST if "reject" in request.POST else None)
         if request.method == "POST":
-            if not self.has_change_permission(request, case):
+            if not self.has_change_permission(request):
                 return HttpResponse("You may not decide verifications.", status=403)
             response = self._decide(request, case, reject_form)
             if response is not None:
@@ -113,12 +114,12 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     ) -> HttpResponse | None:
         try:
             if "approve" in request.POST:
-                services.case_approve(case=case, staff=request.user)
+                services.case_approve(case=case, staff=signed_in_user(request))
                 messages.success(request, f"{case} is approved; the held invoice is charged next.")
             elif "reject" in request.POST and reject_form.is_valid():
                 services.case_reject(
                     case=case,
-                    staff=request.user,
+                    staff=signed_in_user(request),
                     reason=reject_form.cleaned_data["reason"],
                     note=reject_form.cleaned_data["note"],
                 )
@@ -141,14 +142,14 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         document = get_object_or_404(Document, pk=document_pk, case_id=case_pk)
         services.document_access_log(
             document=document,
-            staff=request.user,
+            staff=signed_in_user(request),
             ip_address=visitor_from_request(request).ip_address,
         )
         return document_response(document=document)
 
 
 @admin.register(Case)
-class CaseAdmin(RecordAdminMixin, admin.ModelAdmin):
+class CaseAdmin(RecordAdminMixin[Case], admin.ModelAdmin[Case]):
     """Every case and its decision (kept after the pictures are purged)."""
 
     list_display = ("__str__", "user", "status", "reason", "risk_score", "created_at", "decided_at")
@@ -159,7 +160,7 @@ class CaseAdmin(RecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DocumentAccess)
-class DocumentAccessAdmin(RecordAdminMixin, admin.ModelAdmin):
+class DocumentAccessAdmin(RecordAdminMixin[DocumentAccess], admin.ModelAdmin[DocumentAccess]):
     """Who opened which document, when and from which address: read-only."""
 
     list_display = ("viewed_at", "staff", "case", "document_kind", "ip_address")

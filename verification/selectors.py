@@ -8,17 +8,17 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .models import Case, CaseStatus, RiskAssessment, RiskSubject
+from .models import Case, CaseStatus, ReviewCase, RiskAssessment, RiskSubject
 
 
 def customer_cases(*, user: User) -> QuerySet[Case]:
     return Case.objects.filter(user=user).order_by("-created_at")
 
 
-def review_queue() -> QuerySet[Case]:
+def review_queue() -> QuerySet[ReviewCase]:
     """Cases with both pictures, waiting for staff: oldest first."""
     return (
-        Case.objects.filter(status=CaseStatus.UNDER_REVIEW)
+        ReviewCase.objects.filter(status=CaseStatus.UNDER_REVIEW)
         .select_related("user")
         .order_by("submitted_at", "pk")
     )

@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -211,7 +212,7 @@ def documents_submit(*, case: Case, card_picture: CleanFile, identity_picture: C
                 raise ApplicationError("This verification is not waiting for pictures.")
             old = list(locked.documents.all())
             for document in old:
-                transaction.on_commit(lambda name=document.storage_name: storage.delete(name))
+                transaction.on_commit(partial(storage.delete, document.storage_name))
             Document.objects.filter(pk__in=[d.pk for d in old]).delete()
             for kind, clean in cleaned.items():
                 name, key = _store(clean)

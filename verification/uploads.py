@@ -55,7 +55,7 @@ class CleanFile:
     content_type: str
 
 
-def clean_upload(uploaded: UploadedFile) -> CleanFile:
+def clean_upload(uploaded: UploadedFile[bytes]) -> CleanFile:
     """The bytes to store for `uploaded`, or UploadRefused."""
     limit = settings.VERIFICATION_MAX_UPLOAD_BYTES
     if uploaded.size is not None and uploaded.size > limit:
@@ -160,14 +160,14 @@ def _reencode(data: bytes, image_format: str) -> CleanFile:
     except (OSError, SyntaxError, ValueError) as exc:
         raise _broken() from exc
     # Keep the picture the right way up once the orientation tag is gone.
-    image = ImageOps.exif_transpose(image)
+    upright: Image.Image = ImageOps.exif_transpose(image)
     out = io.BytesIO()
     if image_format == "JPEG":
-        image.convert("RGB").save(out, format="JPEG", quality=90)
+        upright.convert("RGB").save(out, format="JPEG", quality=90)
         return CleanFile(content=out.getvalue(), content_type="image/jpeg")
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA")
-    image.save(out, format="PNG")
+    if upright.mode not in ("RGB", "RGBA", "L", "LA"):
+        upright = upright.convert("RGBA")
+    upright.save(out, format="PNG")
     return CleanFile(content=out.getvalue(), content_type="image/png")
 
 
@@ -191,7 +191,7 @@ def _checked_pdf(data: bytes) -> CleanFile:
 def _refuse_active_content(root: PdfObject) -> None:
     """Walks every object reachable from the trailer (object streams included)."""
     seen: set[tuple[int, int]] = set()
-    stack: list[PdfObject] = [root]
+    stack: list[PdfObject | None] = [root]
     visited = 0
     while stack:
         obj = stack.pop()

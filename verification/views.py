@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedRequest
 from core.exceptions import ApplicationError
 
 from . import selectors, services
@@ -16,7 +17,7 @@ from .models import Case, Document
 
 @login_required
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "verification/case_list.html",
@@ -25,7 +26,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=pk, user=request.user)
     form = DocumentsForm(request.POST or None, request.FILES or None)
     status = 200
@@ -58,7 +59,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def document_view(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def document_view(request: AuthenticatedRequest, pk: int, document_pk: int) -> HttpResponse:
     """The customer's own picture, decrypted (another customer gets 404)."""
     document = get_object_or_404(Document, pk=document_pk, case_id=pk, case__user=request.user)
     return document_response(document=document)

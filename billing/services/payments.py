@@ -98,9 +98,7 @@ def invoice_pay(
         raise ApplicationError("This card does not belong to the invoice's customer.")
     if not invoice.is_payable:
         raise ApplicationError("This invoice has nothing left to pay.")
-    assessment = _verification_gate(
-        invoice=invoice, payment_method=payment_method, visitor=visitor
-    )
+    assessment = _verification_gate(invoice=invoice, payment_method=payment_method, visitor=visitor)
     customer_id = stripe_customer_ensure(user=invoice.user)
     _payments_supersede_awaiting_action(invoice=invoice)
     with transaction.atomic():
@@ -513,9 +511,7 @@ def _hold_charge(*, hold: VerificationHold) -> None:
                 return
             if status == PaymentStatus.FAILED:
                 # payment_apply_intent has told the customer, with the bank's reason.
-                VerificationHold.objects.filter(pk=hold.pk).update(
-                    status=HoldStatus.CHARGE_FAILED
-                )
+                VerificationHold.objects.filter(pk=hold.pk).update(status=HoldStatus.CHARGE_FAILED)
                 return
             reason = "Your bank asks you to confirm the payment."
     VerificationHold.objects.filter(pk=hold.pk).update(status=HoldStatus.CHARGE_FAILED)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import factory
 
+from tests.factories import ModelFactory
 from verification.models import Case, CaseReason, CaseStatus
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(ModelFactory[Case]):
     class Meta:
         model = Case
 

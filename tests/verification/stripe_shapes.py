@@ -49,7 +49,7 @@ def payment_intent(
     status: str = "succeeded",
     risk_level: str = "normal",
     risk_score: int = 12,
-    error: dict | None = None,
+    error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     pi_id = "pi_" + params.get("metadata[payment_id]", "0").rjust(6, "0")
     return {

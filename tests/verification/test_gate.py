@@ -5,6 +5,10 @@ injected HTTP client answering with Stripe-shaped objects (localstripe cannot sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 import pytest
 from django.urls import reverse
 
@@ -27,33 +31,27 @@ from verification.services import case_approve, case_reject, documents_submit
 from verification.uploads import clean_upload
 
 
+def answer(body: dict[str, Any], params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    return 200, body
+
+
 class FakeStripe:
     """Routes for the card setup and the charges; `charges` records each PaymentIntent."""
 
-    def __init__(self, install, **cards: dict):
+    def __init__(self, install, **cards: dict[str, Any]):
         self.cards = dict(cards)
-        self.charges: list[dict] = []
+        self.charges: list[dict[str, str]] = []
         self.answer = "succeeded"
-        self.http = install(
-            {
-                ("POST", "/v1/payment_intents"): self.charge,
-                **{
-                    ("GET", f"/v1/setup_intents/seti_{pm_id}"): (
-                        lambda params, pm_id=pm_id: (
-                            200,
-                            stripe_shapes.setup_intent(f"seti_{pm_id}", pm_id),
-                        )
-                    )
-                    for pm_id in self.cards
-                },
-                **{
-                    ("GET", f"/v1/payment_methods/{pm_id}"): (lambda params, pm=pm: (200, pm))
-                    for pm_id, pm in self.cards.items()
-                },
-            }
-        )
+        routes: dict[tuple[str, str], Callable[[dict[str, str]], tuple[int, dict[str, Any]]]] = {
+            ("POST", "/v1/payment_intents"): self.charge
+        }
+        for pm_id, pm in self.cards.items():
+            seti = stripe_shapes.setup_intent(f"seti_{pm_id}", pm_id)
+            routes[("GET", f"/v1/setup_intents/seti_{pm_id}")] = partial(answer, seti)
+            routes[("GET", f"/v1/payment_methods/{pm_id}")] = partial(answer, pm)
+        self.http = install(routes)
 
-    def charge(self, params: dict) -> tuple[int, dict]:
+    def charge(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         self.charges.append(params)
         return 200, stripe_shapes.payment_intent(
             params, status=self.answer, risk_level="elevated", risk_score=67

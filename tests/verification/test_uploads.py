@@ -25,7 +25,7 @@ def send(client, case, card: bytes, identity: bytes, card_name: str = "card.jpg"
     )
 
 
-def stored_files(root) -> list:
+def stored_files(root):
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
