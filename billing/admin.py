@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
+from verification.models import RiskAssessment, RiskSubject
 
 from .models import (
     BillingAccount,
@@ -22,6 +25,20 @@ from .models import (
     TaxRate,
 )
 from .services import payments, refunds
+
+
+def _with_fraud_score(queryset: QuerySet, subject: RiskSubject) -> QuerySet:
+    """The list's rows with their fraud score (verification's, by our id) in one query."""
+    scores = RiskAssessment.objects.filter(subject=subject, subject_id=OuterRef("pk"))
+    return queryset.annotate(fraud_score=Subquery(scores.values("score")[:1]))
+
+
+def _fraud_score_detail(subject: RiskSubject, pk: int | None) -> SafeString | str:
+    row = RiskAssessment.objects.filter(subject=subject, subject_id=pk).first()
+    if row is None:
+        return "not assessed"
+    reasons = format_html_join("", "<li>{}</li>", ((reason,) for reason in row.reasons))
+    return format_html("{} <ul>{}</ul>", row.score, reasons or format_html("<li>no signal</li>"))
 
 
 class PriceInline(admin.TabularInline):
@@ -64,12 +81,24 @@ class ServiceInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("pk", "user", "currency", "status", "created_at")
+    list_display = ("pk", "user", "currency", "status", "fraud_score", "created_at")
     list_filter = ("status", "currency")
     search_fields = ("user__email",)
     raw_id_fields = ("user",)
     list_select_related = ("user",)
     inlines = [ServiceInline]
+    readonly_fields = ("fraud_score_reasons",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return _with_fraud_score(super().get_queryset(request), RiskSubject.ORDER)
+
+    @admin.display(description="fraud score", ordering="fraud_score")
+    def fraud_score(self, order: Order) -> int | None:
+        return getattr(order, "fraud_score", None)
+
+    @admin.display(description="fraud score and reasons")
+    def fraud_score_reasons(self, order: Order) -> SafeString | str:
+        return _fraud_score_detail(RiskSubject.ORDER, order.pk)
 
 
 @admin.register(Service)
@@ -184,12 +213,27 @@ class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
         "amount",
         "currency",
         "needs_refund",
+        "fraud_score",
         "created_at",
     )
     list_filter = ("needs_refund", "status", "off_session")
     search_fields = ("invoice__number", "stripe_payment_intent_id")
     list_select_related = ("invoice",)
     actions = ["refund_handled"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        return _with_fraud_score(super().get_queryset(request), RiskSubject.PAYMENT)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "fraud_score_reasons"]
+
+    @admin.display(description="fraud score", ordering="fraud_score")
+    def fraud_score(self, payment: Payment) -> int | None:
+        return getattr(payment, "fraud_score", None)
+
+    @admin.display(description="fraud score and reasons")
+    def fraud_score_reasons(self, payment: Payment) -> SafeString | str:
+        return _fraud_score_detail(RiskSubject.PAYMENT, payment.pk)
 
     @admin.action(description="Refunded in Stripe: clear “needs refund”", permissions=["change"])
     def refund_handled(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:

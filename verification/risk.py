@@ -67,9 +67,13 @@ def visitor_from_request(request: HttpRequest) -> Visitor:
     remote = request.META.get("REMOTE_ADDR", "")
     if not _trusted_proxy(remote):
         return Visitor(ip_address=remote, **_geoip_country(remote))
+    # The proxy is the socket's peer, so the last forwarded hop is the address it saw;
+    # anything to the left of it is what the client claimed and is not believed.
     forwarded, _ = get_client_ip(
         request,
-        proxy_order="right-most",
+        proxy_order="left-most",
+        proxy_count=0,
+        strict=False,
         request_header_order=["HTTP_CF_CONNECTING_IP", "HTTP_X_FORWARDED_FOR"],
     )
     address = forwarded or remote

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -327,8 +327,8 @@ def documents_erase(*, user: User) -> int:
     return _documents_delete(documents=Document.objects.filter(case__user=user))
 
 
-def _documents_delete(*, documents: Iterable[Document]) -> int:
-    rows = list(documents.values_list("pk", "storage_name", "case_id"))  # type: ignore[attr-defined]
+def _documents_delete(*, documents: QuerySet[Document]) -> int:
+    rows = list(documents.values_list("pk", "storage_name", "case_id"))
     if not rows:
         return 0
     storage = document_storage()

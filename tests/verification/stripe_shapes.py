@@ -3,6 +3,8 @@ localstripe reports every card as supporting 3-D Secure, Stripe does not."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 CUSTOMER = "cus_Verify"
@@ -79,3 +81,28 @@ def payment_intent(
             },
         },
     }
+
+
+def answer(body: dict[str, Any], params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    return 200, body
+
+
+class FakeStripe:
+    """Routes for the card setup and the charges; `charges` records each PaymentIntent."""
+
+    def __init__(self, install, **cards: dict[str, Any]):
+        self.cards = dict(cards)
+        self.charges: list[dict[str, str]] = []
+        self.answer = "succeeded"
+        routes: dict[tuple[str, str], Callable[[dict[str, str]], tuple[int, dict[str, Any]]]] = {
+            ("POST", "/v1/payment_intents"): self.charge
+        }
+        for pm_id, pm in self.cards.items():
+            seti = setup_intent(f"seti_{pm_id}", pm_id)
+            routes[("GET", f"/v1/setup_intents/seti_{pm_id}")] = partial(answer, seti)
+            routes[("GET", f"/v1/payment_methods/{pm_id}")] = partial(answer, pm)
+        self.http = install(routes)
+
+    def charge(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        self.charges.append(params)
+        return 200, payment_intent(params, status=self.answer, risk_level="elevated", risk_score=67)

@@ -5,10 +5,6 @@ injected HTTP client answering with Stripe-shaped objects (localstripe cannot sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import Any
-
 import pytest
 from django.urls import reverse
 
@@ -26,36 +22,10 @@ from billing.services.payments import invoice_auto_charge, verification_holds_se
 from billing.tasks import settle_verification_holds
 from notifications.models import OutboxMessage, Preferences
 from tests.verification import files, stripe_shapes
+from tests.verification.stripe_shapes import FakeStripe
 from verification.models import Case, CaseStatus, RiskAssessment, RiskSubject
 from verification.services import case_approve, case_reject, documents_submit
 from verification.uploads import clean_upload
-
-
-def answer(body: dict[str, Any], params: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    return 200, body
-
-
-class FakeStripe:
-    """Routes for the card setup and the charges; `charges` records each PaymentIntent."""
-
-    def __init__(self, install, **cards: dict[str, Any]):
-        self.cards = dict(cards)
-        self.charges: list[dict[str, str]] = []
-        self.answer = "succeeded"
-        routes: dict[tuple[str, str], Callable[[dict[str, str]], tuple[int, dict[str, Any]]]] = {
-            ("POST", "/v1/payment_intents"): self.charge
-        }
-        for pm_id, pm in self.cards.items():
-            seti = stripe_shapes.setup_intent(f"seti_{pm_id}", pm_id)
-            routes[("GET", f"/v1/setup_intents/seti_{pm_id}")] = partial(answer, seti)
-            routes[("GET", f"/v1/payment_methods/{pm_id}")] = partial(answer, pm)
-        self.http = install(routes)
-
-    def charge(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        self.charges.append(params)
-        return 200, stripe_shapes.payment_intent(
-            params, status=self.answer, risk_level="elevated", risk_score=67
-        )
 
 
 @pytest.fixture
