@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import factory
 
-from tests.factories import ModelFactory
+from tests.factories import ModelFactory, UserFactory
 from verification.models import Case, CaseReason, CaseStatus
 
 
@@ -10,6 +10,7 @@ class CaseFactory(ModelFactory[Case]):
     class Meta:
         model = Case
 
+    user = factory.SubFactory(UserFactory)
     card_fingerprint = factory.Sequence(lambda n: f"fpcase{n}")
     card_brand = "visa"
     card_last4 = "0341"

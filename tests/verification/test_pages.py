@@ -28,7 +28,8 @@ def test_the_list_shows_each_state_in_a_constant_number_of_queries(
         CaseFactory(
             user=alice, status=status, rejection_reason="unreadable" if status == "rejected" else ""
         )
-    with django_assert_max_num_queries(8):
+    alice_client.get(reverse("verification:cases"))  # the first view reads the customer afresh
+    with django_assert_max_num_queries(1):
         response = alice_client.get(reverse("verification:cases"))
     for label in ("Waiting for your pictures", "Under review", "Approved", "Rejected"):
         assert label in response.text
