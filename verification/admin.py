@@ -142,7 +142,7 @@ class ReviewQueueAdmin(admin.ModelAdmin[ReviewCase]):
         document = get_object_or_404(Document, pk=document_pk, case_id=case_pk)
         services.document_access_log(
             document=document,
-            staff=signed_in_user(request),
+            viewer=signed_in_user(request),
             ip_address=visitor_from_request(request).ip_address,
         )
         return document_response(document=document)
@@ -163,10 +163,10 @@ class CaseAdmin(RecordAdminMixin[Case], admin.ModelAdmin[Case]):
 class DocumentAccessAdmin(RecordAdminMixin[DocumentAccess], admin.ModelAdmin[DocumentAccess]):
     """Who opened which document, when and from which address: read-only."""
 
-    list_display = ("viewed_at", "staff", "case", "document_kind", "ip_address")
+    list_display = ("viewed_at", "viewed_by", "case", "document_kind", "ip_address")
     list_filter = ("document_kind",)
-    search_fields = ("staff__email", "ip_address")
-    list_select_related = ("staff", "case")
+    search_fields = ("viewed_by__email", "ip_address")
+    list_select_related = ("viewed_by", "case")
     ordering = ("-viewed_at",)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:

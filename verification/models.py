@@ -140,7 +140,8 @@ class Document(models.Model):
 
 
 class DocumentAccess(models.Model):
-    """Who looked at which document, when and from where. Kept after the purge."""
+    """Who looked at which document (staff, or the customer their own), when and from
+    where. Kept after the purge."""
 
     document = models.ForeignKey(
         Document, null=True, on_delete=models.SET_NULL, related_name="accesses"
@@ -150,7 +151,7 @@ class DocumentAccess(models.Model):
         Case, null=True, on_delete=models.SET_NULL, related_name="document_accesses"
     )
     document_kind = models.CharField(max_length=10, choices=DocumentKind.choices)
-    staff = models.ForeignKey(
+    viewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)

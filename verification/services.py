@@ -79,12 +79,13 @@ def card_charge_check(
     1. A card of an approved case (same Stripe fingerprint, same customer) pays.
     2. A card with an open case (waiting for pictures, under review, rejected and
        not yet sent again) waits for it.
-    3. A fraud score at or above VERIFICATION_RISK_THRESHOLD waits for review,
+    3. A customer with an approved case pays with another card too, except a card
+       without 3-D Secure when VERIFICATION_APPROVED_CUSTOMER_NEW_CARD is "verify".
+    4. A fraud score at or above VERIFICATION_RISK_THRESHOLD waits for review,
        even with 3-D Secure.
-    4. A card without 3-D Secure on the customer's first card payment waits for
-       pictures. On a customer already approved, VERIFICATION_APPROVED_CUSTOMER_NEW_CARD
-       decides ("pay" by default, "verify").
-    5. Anything else pays (a 3-D Secure card is authenticated by Stripe).
+    5. A card without 3-D Secure on the customer's first card payment waits for
+       pictures.
+    6. Anything else pays (a 3-D Secure card is authenticated by Stripe).
 
     Records the attempt (the "many cards" signal); opens at most one case per card.
     """
@@ -98,15 +99,16 @@ def card_charge_check(
     if open_case is not None:
         return ChargeCheck(allowed=False, case_id=open_case.pk, risk=assessment)
     reason: str | None = None
-    if assessment.score >= settings.VERIFICATION_RISK_THRESHOLD:
-        reason = CaseReason.RISK
-    elif not card.three_d_secure_supported:
-        approved_customer = Case.objects.filter(user=user, status=CaseStatus.APPROVED).exists()
-        if approved_customer:
-            if settings.VERIFICATION_APPROVED_CUSTOMER_NEW_CARD == "verify":
-                reason = CaseReason.NO_THREE_D_SECURE
-        elif first_card_payment:
+    if Case.objects.filter(user=user, status=CaseStatus.APPROVED).exists():
+        if (
+            not card.three_d_secure_supported
+            and settings.VERIFICATION_APPROVED_CUSTOMER_NEW_CARD == "verify"
+        ):
             reason = CaseReason.NO_THREE_D_SECURE
+    elif assessment.score >= settings.VERIFICATION_RISK_THRESHOLD:
+        reason = CaseReason.RISK
+    elif not card.three_d_secure_supported and first_card_payment:
+        reason = CaseReason.NO_THREE_D_SECURE
     if reason is None:
         return ChargeCheck(allowed=True, case_id=None, risk=assessment)
     case = _case_open(
@@ -250,13 +252,13 @@ def document_read(*, document: Document) -> bytes:
     return crypto.open_sealed(token, sealed_with=document.key_id)
 
 
-def document_access_log(*, document: Document, staff: User, ip_address: str | None) -> None:
+def document_access_log(*, document: Document, viewer: User, ip_address: str | None) -> None:
     """Writes who opened a document; the log is read-only in the admin."""
     DocumentAccess.objects.create(
         document=document,
         case_id=document.case_id,
         document_kind=document.kind,
-        staff=staff,
+        viewed_by=viewer,
         ip_address=ip_address or None,
     )
 

@@ -13,6 +13,7 @@ from core.exceptions import ApplicationError
 from . import selectors, services
 from .forms import DocumentsForm
 from .models import Case, Document
+from .risk import visitor_from_request
 
 
 @login_required
@@ -62,6 +63,11 @@ def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def document_view(request: AuthenticatedRequest, pk: int, document_pk: int) -> HttpResponse:
     """The customer's own picture, decrypted (another customer gets 404)."""
     document = get_object_or_404(Document, pk=document_pk, case_id=pk, case__user=request.user)
+    services.document_access_log(
+        document=document,
+        viewer=request.user,
+        ip_address=visitor_from_request(request).ip_address,
+    )
     return document_response(document=document)
 
 

@@ -99,7 +99,7 @@ def test_a_held_payment_is_verified_by_staff_then_charged(
     )
     card_box, id_box = card_image.bounding_box(), id_image.bounding_box()
     assert abs(card_box["y"] - id_box["y"]) < 5 and card_box["x"] != id_box["x"]  # side by side
-    assert DocumentAccess.objects.filter(staff=charlie).count() == 2
+    assert DocumentAccess.objects.filter(viewed_by=charlie).count() == 2
     staff.get_by_role("button", name="Approve").click()
     expect(staff.get_by_text("is approved; the held invoice is charged next.")).to_be_visible()
 

@@ -67,6 +67,9 @@ def test_the_owner_sees_their_document_inline_and_uncached(alice_client, submitt
     assert response["Content-Disposition"].startswith("inline;")
     assert "no-store" in response["Cache-Control"]
     assert response.content.startswith(b"%PDF-")
+    # The customer's own views are in the access log too.
+    access = DocumentAccess.objects.get()
+    assert (access.viewed_by_id, access.document_id) == (submitted.user_id, document.pk)
 
 
 def test_non_staff_get_the_login_page_on_the_staff_document_view(client, alice_client, submitted):
@@ -91,7 +94,7 @@ def test_staff_see_a_document_and_every_view_is_logged(client, charlie, submitte
     assert "no-store" in response["Cache-Control"]
     log = list(DocumentAccess.objects.order_by("pk"))
     assert len(log) == 2
-    assert {(a.staff_id, a.document_id, a.case_id, a.ip_address) for a in log} == {
+    assert {(a.viewed_by_id, a.document_id, a.case_id, a.ip_address) for a in log} == {
         (charlie.pk, document.pk, submitted.pk, "203.0.113.9")
     }
 
@@ -112,3 +115,16 @@ def test_the_access_log_is_read_only_in_admin(client, charlie, submitted):
     delete = reverse("admin:verification_documentaccess_delete", args=[access.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert Document.objects.count() == 2
+
+
+def test_a_pdf_is_framed_by_the_review_page_only(client, charlie, submitted):
+    client.force_login(charlie)
+    document = submitted.documents.get(kind="identity")
+    response = client.get(
+        reverse("admin:verification_reviewcase_document", args=[submitted.pk, document.pk])
+    )
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    review = client.get(reverse("admin:verification_reviewcase_change", args=[submitted.pk]))
+    assert f'<iframe src="{response.wsgi_request.path}"' in review.text

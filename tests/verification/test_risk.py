@@ -9,8 +9,12 @@ from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
 from billing.models import BillingAccount, InvoiceStatus, Order, Payment
+from billing.services.orders import CartLine, order_place
+from billing.services.payments import invoice_pay
 from tests.billing.factories import PaymentMethodFactory
 from tests.factories import UserFactory
+from tests.verification import stripe_shapes
+from tests.verification.factories import CaseFactory
 from verification import risk
 from verification.models import CardAttempt, Case, CaseReason, RiskAssessment, RiskSubject
 
@@ -125,8 +129,6 @@ def test_every_order_gets_a_score_shown_to_staff(client, plan, settings, charlie
 
 
 def test_above_the_threshold_a_3ds_card_waits_for_review(fake_stripe, client, plan, geolite):
-    from billing.services.orders import CartLine, order_place
-
     user = UserFactory(email="buyer@mailinator.com", country="GB")
     BillingAccount.objects.create(user=user, stripe_customer_id="cus_Verify")
     card = PaymentMethodFactory(user=user, country="US", three_d_secure_supported=True)
@@ -173,3 +175,26 @@ def test_the_payment_and_the_review_show_the_score(client, charlie, alice_invoic
     assert '<td class="field-fraud_score">30</td>' in listing.text
     detail = client.get(reverse("admin:billing_payment_change", args=[payment.pk]))
     assert "Stripe Radar rates the charge elevated risk, score 67." in detail.text
+
+
+def test_an_approved_customer_pays_even_with_a_high_score(fake_stripe, plan, geolite):
+    user = UserFactory(email="buyer@mailinator.com", country="GB")
+    CaseFactory(user=user, status="approved", card_fingerprint="fp-old")
+    BillingAccount.objects.create(user=user, stripe_customer_id="cus_Verify")
+    card = PaymentMethodFactory(user=user, country="US", three_d_secure_supported=True)
+    http = fake_stripe(
+        {
+            ("POST", "/v1/payment_intents"): lambda params: (
+                200,
+                stripe_shapes.payment_intent(params),
+            )
+        }
+    )
+    invoice = order_place(
+        user=user, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    ).invoices.get()
+    visitor = risk.Visitor(ip_address="203.0.113.7", country="FR", country_source="GeoLite2")
+    outcome = invoice_pay(invoice=invoice, payment_method=card, visitor=visitor)
+    assert outcome.payment.status == "succeeded" and len(http.requests) == 1
+    score = RiskAssessment.objects.get(subject=RiskSubject.PAYMENT, subject_id=outcome.payment.pk)
+    assert score.score >= 60  # still recorded for staff
