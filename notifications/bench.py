@@ -1,23 +1,29 @@
 """Emails per second through real Celery workers and a real SMTP server on loopback.
 
-Used by `python manage.py bench_notifications` (make bench). It writes N outbox
-rows for throwaway customers, starts `celery -A config worker` processes that
-send them to an aiosmtpd server of its own, and times from the first task
-published to the last row marked sent. Everything it created is deleted after.
+Used by `python manage.py bench_notifications` and make bench (benchmarks/outbox.py).
+It writes N outbox rows for throwaway customers, starts `celery -A config worker`
+processes that send them to an aiosmtpd server of its own, and times from the first
+task published to the last row marked sent. Beside it, into the same server, the
+yardstick: plain smtplib sending the same messages with a new connection per message.
+Everything it created is deleted after.
 """
 
 from __future__ import annotations
 
+import email.policy as email_policy
 import logging
+import multiprocessing
 import os
 import platform
 import resource
 import shutil
+import smtplib
 import socket
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +32,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .models import OutboxMessage, Status
-from .services import email_message_build
-from .tasks import send_message
+from .services import DELIVERY_BATCH, email_message_build
+from .tasks import send_emails
 
 BENCH_DOMAIN = "bench.example.invalid"
 
@@ -41,6 +47,11 @@ class BenchResult:
     smtp_received: int
     peak_rss_bench_mib: float
     peak_rss_worker_mib: float
+    smtplib_seconds: float
+
+    @property
+    def smtplib_per_second(self) -> float:
+        return self.messages / self.smtplib_seconds
 
     @property
     def emails_per_second(self) -> float:
@@ -114,6 +125,36 @@ def _start_worker(*, queue: str, concurrency: int, smtp_port: int) -> subprocess
     raise RuntimeError("The Celery worker did not start; is the broker (REDIS_URL) up?")
 
 
+def _smtplib_send(payloads: list[tuple[str, bytes]], port: int) -> float:
+    started = time.perf_counter()
+    for recipient, payload in payloads:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as connection:
+            connection.sendmail(settings.DEFAULT_FROM_EMAIL, [recipient], payload)
+    return time.perf_counter() - started
+
+
+def _smtplib_baseline(rows: list[OutboxMessage], port: int) -> float:
+    """Seconds for plain smtplib to send the same messages, one connection each, from a
+    process of its own (as the workers are: the SMTP server's thread keeps this one's)."""
+    from django.core.mail import EmailMultiAlternatives
+
+    payloads = []
+    for row in rows:
+        email = EmailMultiAlternatives(
+            subject=row.subject,
+            body=row.body_text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[row.recipient],
+            headers=row.headers,
+        )
+        if row.body_html:
+            email.attach_alternative(row.body_html, "text/html")
+        # Serialised as Django's SMTP backend does (email.policy.SMTP: CRLF, folded lines).
+        payloads.append((row.recipient, email.message(policy=email_policy.SMTP).as_bytes()))
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pool.submit(_smtplib_send, payloads, port).result()
+
+
 def run(*, messages: int, concurrency: int, timeout: float = 600.0) -> BenchResult:
     from aiosmtpd.controller import Controller
 
@@ -141,10 +182,13 @@ def run(*, messages: int, concurrency: int, timeout: float = 600.0) -> BenchResu
         with transaction.atomic():
             ids = [row.pk for row in OutboxMessage.objects.bulk_create(rows, batch_size=1000)]
         render_seconds = time.perf_counter() - started
+        smtplib_seconds = _smtplib_baseline(rows, smtp_port)
+        handler.count = 0
 
         started = time.perf_counter()
-        for message_id in ids:
-            send_message.apply_async((message_id,), queue=queue)
+        # As dispatch_many does, on a queue of the benchmark's own.
+        for first in range(0, len(ids), DELIVERY_BATCH):
+            send_emails.apply_async((ids[first : first + DELIVERY_BATCH],), queue=queue)
         pending = OutboxMessage.objects.filter(pk__in=ids).exclude(status=Status.SENT)
         deadline = time.monotonic() + timeout
         while pending.exists():
@@ -167,4 +211,5 @@ def run(*, messages: int, concurrency: int, timeout: float = 600.0) -> BenchResu
         smtp_received=handler.count,
         peak_rss_bench_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kib,
         peak_rss_worker_mib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / kib,
+        smtplib_seconds=smtplib_seconds,
     )

@@ -43,6 +43,8 @@ MAX_ATTEMPTS = 8
 REQUEUE_AFTER = timedelta(minutes=2)
 # A row left in "sending" this long belongs to a worker that died mid-send.
 SENDING_TIMEOUT = timedelta(minutes=15)
+# Rows per delivery task: one SMTP session and one read for all of them.
+DELIVERY_BATCH = 50
 INTERRUPTED_ERROR = (
     "The worker stopped while sending: the message may or may not have reached the "
     "recipient. Check with the provider before resending."
@@ -185,17 +187,18 @@ def email_queue(
     return row
 
 
-def dispatch(message_id: int, countdown: float = 0) -> bool:
+def dispatch(message_id: int, countdown: float = 0, channel: str = Channel.EMAIL) -> bool:
     """Hands a row to the broker (to run after `countdown` seconds; 0: now); returns
     whether the broker took it.
 
     A broker outage is logged, not raised: the row stays queued and the
     re-queue beat job hands it over again.
     """
-    from .tasks import send_message
+    from .tasks import send_emails, send_texts
 
+    task = send_texts if channel == Channel.SMS else send_emails
     try:
-        send_message.apply_async((message_id,), countdown=countdown)
+        task.apply_async(([message_id],), countdown=countdown)
     except Exception:  # the broker's errors vary by transport; none may lose the row
         logger.warning("Broker unavailable; outbox row %s waits for re-queue", message_id)
         return False
@@ -203,36 +206,96 @@ def dispatch(message_id: int, countdown: float = 0) -> bool:
 
 
 def dispatch_many(message_ids: list[int]) -> int:
-    """Hands rows to the broker in order and stops at the first refusal.
+    """Hands rows to the broker in batches of DELIVERY_BATCH, emails and text messages
+    apart (each task goes to its channel's queue, CELERY_TASK_ROUTES), and stops at
+    the first refusal.
 
     Each refused publish costs the broker client's retries, so with the broker
     down a campaign would otherwise block its caller once per row; the rest
     wait, queued, for the re-queue beat job. Returns how many were handed over.
     """
-    for handed, message_id in enumerate(message_ids):
-        if not dispatch(message_id):
-            logger.warning("%s more outbox rows wait for re-queue", len(message_ids) - handed - 1)
-            return handed
-    return len(message_ids)
+    from .tasks import send_emails, send_texts
+
+    channels = dict(OutboxMessage.objects.filter(pk__in=message_ids).values_list("pk", "channel"))
+    handed = 0
+    for channel, task in ((Channel.EMAIL, send_emails), (Channel.SMS, send_texts)):
+        ids = [pk for pk in message_ids if channels.get(pk) == channel]
+        for start in range(0, len(ids), DELIVERY_BATCH):
+            batch = ids[start : start + DELIVERY_BATCH]
+            try:
+                task.apply_async((batch,))
+            except Exception:  # the broker's errors vary by transport; none may lose a row
+                logger.warning("Broker unavailable; outbox row %s waits for re-queue", batch[0])
+                logger.warning(
+                    "%s more outbox rows wait for re-queue", len(message_ids) - handed - 1
+                )
+                return handed
+            handed += len(batch)
+    return handed
 
 
 def message_deliver(*, message_id: int) -> str:
-    """Sends one outbox row at most once and returns its status afterwards.
+    """Sends one outbox row at most once and returns its status afterwards ("" when
+    another task had it already). See messages_deliver."""
+    return messages_deliver(message_ids=[message_id]).get(message_id, "")
 
-    The row is claimed with a conditional UPDATE (queued -> sending) before the
-    provider is contacted, so a duplicate task, a re-queued copy or a second
-    worker finds nothing to claim and returns. Transient errors put the row back
-    in the queue with backoff; permanent ones fail it with the reason.
+
+def messages_deliver(*, message_ids: list[int]) -> dict[int, str]:
+    """Sends each of the rows at most once, in order, and returns the status of each
+    row this call claimed.
+
+    The rows are read in one query. Each is claimed with a conditional UPDATE
+    (queued -> sending) that commits before the provider is contacted, so a
+    duplicate task, a re-queued copy or a second worker finds nothing to claim. The
+    "sent" mark of one row is written in the same transaction as the claim of the
+    next (one commit per message): a worker killed in between leaves at most that
+    one row in "sending", which the re-queue job fails with a reason instead of
+    sending again, and every row not yet claimed still queued, which it hands to
+    another worker. Transient errors put the row back in the queue with backoff;
+    permanent ones fail it with the reason.
     """
-    now = timezone.now()
-    claimed = OutboxMessage.objects.filter(
-        pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
-    if not claimed:
-        return ""
-    message = OutboxMessage.objects.select_related("user").filter(pk=message_id).first()
-    if message is None:  # the customer was erased between the claim and now
-        return ""
+    rows = OutboxMessage.objects.select_related("user").in_bulk(message_ids)
+    statuses: dict[int, str] = {}
+    sent: tuple[OutboxMessage, str] | None = None
+    for message_id in message_ids:
+        message = rows.get(message_id)
+        if message is None or message.status != Status.QUEUED:
+            continue
+        now = timezone.now()
+        with transaction.atomic():
+            if sent is not None:
+                _mark_sent(*sent)
+                sent = None
+            claimed = OutboxMessage.objects.filter(
+                pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now
+            ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+        if not claimed:  # another worker's, the customer was erased, or not due yet
+            continue
+        message.attempts += 1
+        status, provider_id = _attempt(message)
+        if status == Status.SENT:
+            sent = (message, provider_id)
+        statuses[message_id] = status
+    if sent is not None:
+        _mark_sent(*sent)
+    return statuses
+
+
+def _mark_sent(message: OutboxMessage, provider_id: str) -> None:
+    removed: dict[str, Any] = (
+        {"body_text": BODY_REMOVED_NOTE, "body_html": ""} if message.body_secret else {}
+    )
+    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        provider_id=provider_id[:255],
+        last_error="",
+        **removed,
+    )
+
+
+def _attempt(message: OutboxMessage) -> tuple[str, str]:
+    """Hands one claimed row to its provider: (status, provider id)."""
     # Marketing always has a customer (only account emails may have none); without one
     # there is no consent to send on.
     user = message.user
@@ -246,7 +309,7 @@ def message_deliver(*, message_id: int) -> str:
         )
     ):
         _finish(message, status=Status.CANCELLED, last_error="Consent withdrawn before sending.")
-        return Status.CANCELLED
+        return Status.CANCELLED, ""
     try:
         if message.channel == Channel.EMAIL:
             provider_id = emails.send_email(
@@ -268,23 +331,13 @@ def message_deliver(*, message_id: int) -> str:
                 .provider_id
             )
     except DeliveryError as error:
-        return _fail_or_retry(message, error)
+        return _fail_or_retry(message, error), ""
     except Exception as error:
         # An unexpected error is treated as transient (bounded by MAX_ATTEMPTS)
         # rather than leaving the row claimed forever.
         logger.exception("Unexpected error sending outbox row %s", message.pk)
-        return _fail_or_retry(message, DeliveryError(f"{type(error).__name__}: {error}"))
-    sent: dict[str, Any] = (
-        {"body_text": BODY_REMOVED_NOTE, "body_html": ""} if message.body_secret else {}
-    )
-    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        provider_id=provider_id[:255],
-        last_error="",
-        **sent,
-    )
-    return Status.SENT
+        return _fail_or_retry(message, DeliveryError(f"{type(error).__name__}: {error}")), ""
+    return Status.SENT, provider_id
 
 
 def sms_status_callback() -> str:
@@ -314,7 +367,7 @@ def _fail_or_retry(message: OutboxMessage, error: DeliveryError) -> str:
         dispatched_at=now,
         last_error=error.message[:2000],
     )
-    dispatch(message.pk, countdown=delay.total_seconds())
+    dispatch(message.pk, countdown=delay.total_seconds(), channel=message.channel)
     return Status.QUEUED
 
 

@@ -17,6 +17,7 @@ import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 # Lets Django's generic classes be subscripted at run time (ModelAdmin[Invoice], ...),
 # as their type stubs have them.
@@ -163,6 +164,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # psycopg's connection pool in each process (docs/scaling.md); 0 keeps one
+    # persistent connection per thread instead. Behind PgBouncer leave it at 0.
+    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+    if DB_POOL_MAX_SIZE:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        }
+# A read replica for reports: reads inside core.db.reporting() go there (docs/scaling.md).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["core.db.ReportsReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions. allauth's rate limits and user sessions need one cache
@@ -337,6 +354,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by kind of work, so each can get workers of its own (docs/scaling.md):
+# `celery -A config worker -Q email`, `-Q sms`, `-Q billing`, `-Q default`. A worker
+# started without -Q takes all four.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "email", "sms", "billing")]
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.send_emails": {"queue": "email"},
+    "notifications.tasks.send_message": {"queue": "email"},
+    "notifications.tasks.send_texts": {"queue": "sms"},
+    "billing.tasks.*": {"queue": "billing"},
+}
 CELERY_BEAT_SCHEDULE = {
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",

@@ -21,3 +21,8 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Text messages collect in notifications.sms.outbox, as emails do in mail.outbox.
 SMS_BACKEND = "notifications.sms.LocmemBackend"
+# A second database standing in for the read replica (tests/core/test_replica_router.py).
+DATABASES["replica"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "NAME": f"{DATABASES['default']['NAME']}_replica",  # noqa: F405
+}

@@ -130,7 +130,8 @@ def use_broker(app, url: str) -> Callable[[], None]:
 
 def purge(app) -> None:
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("celery")
+        for queue in app.conf.task_queues:
+            connection.default_channel.queue_purge(queue.name)
 
 
 @pytest.fixture

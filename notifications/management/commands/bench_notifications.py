@@ -43,6 +43,8 @@ class Command(BaseCommand):
             f"({result.render_seconds:.2f} s)\n"
             f"delivered: {result.emails_per_second:.0f} emails/s "
             f"({result.deliver_seconds:.2f} s through worker and SMTP)\n"
+            f"plain smtplib, a connection per message, same server: "
+            f"{result.smtplib_per_second:.0f} emails/s\n"
             f"peak RSS: bench process {result.peak_rss_bench_mib:.0f} MiB, "
             f"largest worker process {result.peak_rss_worker_mib:.0f} MiB\n"
             f"1-minute load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
