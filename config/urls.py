@@ -18,3 +18,6 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("verification/", include("verification.urls")),
 ]
+
+# A database that cannot be reached answers 503 with Retry-After (core/errors.py).
+handler500 = "core.errors.server_error"
