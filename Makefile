@@ -13,7 +13,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install worker beat bench clean
+.PHONY: run test lint format install worker beat bench soak clean
 
 $(BIN)/activate:
 	@if [ -z "$(PYTHON)" ]; then echo "OnePanel needs Python 3.12 or newer (e.g. 'pyenv install 3.13')." >&2; exit 1; fi
@@ -63,15 +63,24 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
 # Benchmarks run on PostgreSQL and Redis (the local servers unless DATABASE_URL/REDIS_URL
-# say otherwise), in a database of their own; figures go to docs/benchmarks.md by hand.
+# say otherwise), in a database of their own; `python -m benchmarks` prints one table and
+# writes it to docs/benchmarks.md (BENCH_ARGS, e.g. --repeat 3 or --duration 5). It needs
+# wrk (apt-get install -y wrk).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/onepanel_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/10
 bench: install
-	@export DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(BENCH_REDIS_URL)} DEBUG=true; \
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
+	@export DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(BENCH_REDIS_URL)} \
+		DJANGO_SETTINGS_MODULE=config.settings.bench; \
 	$(BIN)/python manage.py ensure_database && \
 	$(BIN)/python manage.py migrate --noinput -v0 && \
-	$(BIN)/python manage.py bench_billing && \
-	$(BIN)/python manage.py bench_notifications --messages $${BENCH_MESSAGES:-5000}
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Load and faults on loopback (not part of make test): 100 customers browse and pay for
+# 60 s while Redis stops for 20 s, PostgreSQL restarts and a worker is SIGKILLed; every
+# server is a throwaway one of its own (benchmarks/soak.py). Exits non-zero on a failure.
+soak: install
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,53 @@
+"""make bench: each section measures and leaves the database as it found it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from django.db import connection
+
+from benchmarks import pages, renewals
+from benchmarks.__main__ import END, START, write_table
+from benchmarks.table import Row, markdown
+from billing.models import Invoice, Service
+
+
+def test_the_renewal_section_renews_every_service_with_lines_and_rolls_back(db):
+    [row] = renewals.rows(count=60, customers=7)
+
+    assert row.what == "renewal invoices with their lines for 60 due services"
+    assert row.target == "met (< 5 s)"
+    assert not Invoice.objects.exists()
+    assert not Service.objects.exists()
+
+
+def test_the_table_replaces_the_previous_one_in_the_document(tmp_path):
+    document = tmp_path / "benchmarks.md"
+    document.write_text("# Benchmarks\n\nHow we measure.\n")
+    write_table(document, markdown([Row(what="first", result="1 req/s")]))
+    write_table(document, markdown([Row(what="second", result="2 req/s")]))
+
+    text = document.read_text()
+    assert text.startswith("# Benchmarks\n\nHow we measure.\n")
+    assert text.count(START) == text.count(END) == 1
+    assert "| second | 2 req/s |" in text and "first" not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_section_serves_every_page_under_gunicorn_and_wrk(monkeypatch, settings):
+    assert shutil.which("wrk"), "wrk is missing: apt-get install -y wrk (.ci/run does)"
+    settings.ROOT_URLCONF = "benchmarks.urls"  # as config.settings.bench, which gunicorn runs
+    db = connection.settings_dict
+    monkeypatch.setenv(
+        "DATABASE_URL", f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+
+    table = pages.rows(duration=1, connections=2, repeat=1)
+
+    labels = [row.what for row in table]
+    assert labels[0].startswith("bare Django")
+    assert "/account/profile/" in labels
+    assert all(row.result.endswith("req/s") for row in table)
+    signed_in_bare = table[2]
+    assert signed_in_bare.queries == "0"  # no query, no write before the view
