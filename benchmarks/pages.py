@@ -118,14 +118,20 @@ def gunicorn_command(app: str, port: int, workers: int = WORKERS) -> list[str]:
 
 @contextmanager
 def gunicorn(
-    app: str, *, workers: int = WORKERS, env: dict[str, str] | None = None
+    app: str,
+    *,
+    workers: int = WORKERS,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> Iterator[int]:
+    """gunicorn serving `app` on a free port, yielded once a worker answers /bench/ok."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
         gunicorn_command(app, port, workers),
         cwd=settings.BASE_DIR,
         env=os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.bench"} | (env or {}),
         stdout=subprocess.DEVNULL,
+        stderr=log.open("w") if log else None,
     )
     try:
         deadline = time.monotonic() + 60

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from config.urls import handler500 as project_handler500
 from config.urls import urlpatterns as project_urlpatterns
 
 
@@ -14,3 +15,4 @@ def ok(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [path("bench/ok", ok, name="bench_ok"), *project_urlpatterns]
+handler500 = project_handler500
