@@ -12,6 +12,9 @@ from django.db import transaction
 from .models import User
 from .services import PROFILE_FIELDS
 
+# What export and erase below reach (privacy/discovery.py checks every model is somewhere).
+MODELS = (User, EmailAddress, Authenticator, UserSession)
+
 
 def export(user: User) -> dict[str, Any]:
     profile = {name: str(getattr(user, name) or "") for name in PROFILE_FIELDS}

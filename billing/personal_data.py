@@ -14,18 +14,37 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
+from core.personal import ErasureBlocker
+
 from .models import (
+    PAYABLE_STATUSES,
     BillingAccount,
     CreditNote,
     Invoice,
+    InvoiceStatus,
     Order,
     Payment,
     PaymentMethod,
     Service,
     ServiceStatus,
     StripeEvent,
+    VerificationHold,
+)
+
+# What export and erase below reach (privacy/discovery.py checks every model is somewhere).
+MODELS = (
+    BillingAccount,
+    Order,
+    Service,
+    Invoice,
+    CreditNote,
+    Payment,
+    PaymentMethod,
+    StripeEvent,
+    VerificationHold,
 )
 
 
@@ -121,6 +140,47 @@ def export(user: Any) -> dict:
             for c in PaymentMethod.objects.filter(user=user).order_by("pk")
         ],
     }
+
+
+def erasure_blockers(user: Any) -> list[ErasureBlocker]:
+    """What must be settled before billing lets the customer go: money owed, money
+    contested, and services that would otherwise stop without notice."""
+    blockers = []
+    unpaid = Invoice.objects.filter(user=user, status__in=PAYABLE_STATUSES).count()
+    if unpaid:
+        blockers.append(
+            ErasureBlocker(
+                reason=f"{unpaid} invoice{'s are' if unpaid > 1 else ' is'} unpaid.",
+                how_to_clear="Pay the unpaid invoices (or ask us to cancel them).",
+                url=reverse("billing:invoices"),
+            )
+        )
+    if (
+        Payment.objects.filter(invoice__user=user, disputed_at__isnull=False)
+        .exclude(invoice__status=InvoiceStatus.REFUNDED)
+        .exists()
+    ):
+        blockers.append(
+            ErasureBlocker(
+                reason="A payment is disputed with your bank.",
+                how_to_clear="Close the dispute with your bank, or contact support to settle it.",
+            )
+        )
+    active = Service.objects.filter(
+        user=user, status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED, ServiceStatus.PENDING]
+    ).count()
+    if active:
+        blockers.append(
+            ErasureBlocker(
+                reason=f"{active} service{'s are' if active > 1 else ' is'} still active.",
+                how_to_clear=(
+                    "Ask support to cancel your services, or let them lapse at the end of"
+                    " their term."
+                ),
+                url=reverse("billing:services"),
+            )
+        )
+    return blockers
 
 
 @transaction.atomic

@@ -10,6 +10,9 @@ from accounts.models import User
 
 from .models import Campaign, ConsentRecord, OutboxMessage, Preferences
 
+# What export and erase below reach (privacy/discovery.py checks every model is somewhere).
+MODELS = (Campaign, ConsentRecord, OutboxMessage, Preferences)
+
 
 def _when(value: Any) -> str | None:
     return value.isoformat() if value else None

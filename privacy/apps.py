@@ -13,9 +13,10 @@ class PrivacyConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import post_delete, post_save
 
-        from . import receivers
+        from . import discovery, receivers
         from .models import CookieFacts
 
+        discovery.discover()
         # allauth announces a sign-up; the acceptance it implies is recorded here so
         # accounts/ (a lower floor) never imports privacy.
         user_signed_up.connect(receivers.record_signup_acceptance, dispatch_uid="privacy-signup")

@@ -8,6 +8,9 @@ from accounts.models import User
 
 from .models import CookieConsentRecord, DocumentAcceptance, SessionRecord
 
+# What export and erase below reach (privacy/discovery.py checks every model is somewhere).
+MODELS = (CookieConsentRecord, DocumentAcceptance, SessionRecord)
+
 
 def export(user: User) -> dict[str, Any]:
     return {

@@ -16,7 +16,10 @@ from django.db import transaction
 from accounts.models import User
 
 from . import services
-from .models import CardAttempt, Case, RiskAssessment
+from .models import CardAttempt, Case, DocumentAccess, RiskAssessment
+
+# What export and erase below reach (privacy/discovery.py checks every model is somewhere).
+MODELS = (Case, CardAttempt, RiskAssessment, DocumentAccess)
 
 
 def _date(value: Any) -> str:
@@ -69,3 +72,6 @@ def erase(user: User) -> None:
         RiskAssessment.objects.filter(user=user).delete()
         CardAttempt.objects.filter(user=user).delete()
         Case.objects.filter(user=user).delete()
+        # The customer's own looks at their pictures: the row stays (staff's log), not
+        # who or from where.
+        DocumentAccess.objects.filter(viewed_by=user).update(viewed_by=None, ip_address=None)
