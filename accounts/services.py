@@ -44,3 +44,29 @@ def user_sessions_purge_ended() -> int:
     deleted: int
     deleted, _ = UserSession.objects.exclude(session_key__in=live).delete()
     return deleted
+
+
+@transaction.atomic
+def user_restrict_processing(*, user: User) -> bool:
+    """Sets the restriction of processing (GDPR art. 18) from now; True if it was not set.
+
+    Marketing, suggestions and measurements read the flag. A second call keeps the
+    first date (a conditional UPDATE), so it is idempotent.
+    """
+    now = timezone.now()
+    changed = User.objects.filter(pk=user.pk, processing_restricted_at__isnull=True).update(
+        processing_restricted_at=now
+    )
+    if changed:
+        user.processing_restricted_at = now
+    return bool(changed)
+
+
+@transaction.atomic
+def user_lift_processing_restriction(*, user: User) -> bool:
+    """Clears the restriction of processing; True if one was set. Idempotent."""
+    changed = User.objects.filter(pk=user.pk, processing_restricted_at__isnull=False).update(
+        processing_restricted_at=None
+    )
+    user.processing_restricted_at = None
+    return bool(changed)

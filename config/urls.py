@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("billing.urls")),
     path("verification/", include("verification.urls")),
+    path("", include("support.urls")),
 ]
 
 # A database that cannot be reached answers 503 with Retry-After (core/errors.py).

@@ -119,6 +119,7 @@ def notify(
     context: dict[str, Any],
     category: str = Category.TRANSACTIONAL,
     channels: Iterable[str] = (Channel.EMAIL,),
+    headers: dict[str, str] | None = None,
 ) -> list[OutboxMessage]:
     """Queues a message of `kind` to `user` on each channel the customer allows.
 
@@ -127,6 +128,7 @@ def notify(
     transaction commits. Channels the customer has not consented to (marketing
     without consent or under a restriction of processing, SMS alerts switched
     off, no phone number) are skipped: the returned list holds the rows written.
+    `headers` go on the email only (e.g. a Reply-To that threads an answer back).
     """
     if category not in Category.values:
         raise ValueError(f"Unknown category {category!r}")
@@ -142,7 +144,10 @@ def notify(
         ):
             continue
         build = email_message_build if channel == Channel.EMAIL else sms_message_build
-        rows.append(build(user=user, kind=kind, context=context, category=category))
+        row = build(user=user, kind=kind, context=context, category=category)
+        if channel == Channel.EMAIL and headers:
+            row.headers = {**row.headers, **headers}
+        rows.append(row)
     if not rows:
         return []
     with transaction.atomic():
@@ -182,6 +187,32 @@ def email_queue(
             body_text=text,
             body_html=html,
             body_secret=body_secret,
+        )
+        transaction.on_commit(partial(dispatch, row.pk))
+    return row
+
+
+def notify_address(
+    *, email: str, kind: str, context: dict[str, Any], headers: dict[str, str] | None = None
+) -> OutboxMessage:
+    """Emails someone who has no account (a transactional answer to their own email).
+
+    Rendered with the same templates and layout (`user` is None in them) into an outbox
+    row without a customer, written in the caller's transaction and handed to a worker
+    when it commits: durable and retried like notify().
+    """
+    rendered = emails.render_email(user=None, kind=kind, context=context)
+    with transaction.atomic():
+        row = OutboxMessage.objects.create(
+            user=None,
+            channel=Channel.EMAIL,
+            category=Category.TRANSACTIONAL,
+            kind=kind[:100],
+            recipient=email,
+            subject=rendered.subject[:255],
+            body_text=rendered.text,
+            body_html=rendered.html,
+            headers={**rendered.headers, **(headers or {})},
         )
         transaction.on_commit(partial(dispatch, row.pk))
     return row

@@ -530,3 +530,33 @@ CELERY_BEAT_SCHEDULE["verification-purge-documents"] = {
     "task": "verification.tasks.purge_decided_documents",
     "schedule": crontab(minute=47, hour=3),
 }
+
+# --- support ---
+INSTALLED_APPS += ["anymail"]
+# Attachments are stored here through Django's storage API: a private location with no
+# URL, served only by the download views (owner and staff).
+SUPPORT_ATTACHMENTS_ROOT = env.path(
+    "SUPPORT_ATTACHMENTS_ROOT", default=BASE_DIR / "private" / "support"
+)
+STORAGES["support_attachments"] = {
+    "BACKEND": "support.storage.PrivateFileSystemStorage",
+    "OPTIONS": {"location": str(SUPPORT_ATTACHMENTS_ROOT)},
+}
+SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+SUPPORT_ATTACHMENTS_PER_MESSAGE = env.int("SUPPORT_ATTACHMENTS_PER_MESSAGE", default=5)
+# The address customers write to; replies carry support+<ticket>.<signature>@ its domain.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@localhost")
+# Mail from an address no customer has: "answer" (a polite one-time answer pointing to the
+# client area) or "guest" (a guest ticket answered by email).
+SUPPORT_UNKNOWN_SENDERS = env.str("SUPPORT_UNKNOWN_SENDERS", default="answer")
+if SUPPORT_UNKNOWN_SENDERS not in {"answer", "guest"}:
+    raise ImproperlyConfigured("SUPPORT_UNKNOWN_SENDERS must be 'answer' or 'guest'.")
+# RFC 3834: at most one automatic answer per address in this many hours, and at most this
+# many new tickets by email per address and hour (a mail loop stops there).
+SUPPORT_AUTO_ANSWER_HOURS = env.int("SUPPORT_AUTO_ANSWER_HOURS", default=24)
+SUPPORT_NEW_TICKETS_PER_ADDRESS_HOUR = env.int("SUPPORT_NEW_TICKETS_PER_ADDRESS_HOUR", default=10)
+# Inbound mail from a provider through django-anymail (docs/support.md).
+ANYMAIL = {
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env_secret("MAILGUN_WEBHOOK_SIGNING_KEY"),
+    "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET") or None,
+}

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/onepanel")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Support attachments of one test run go to a folder of their own, never the project's.
+os.environ.setdefault(
+    "SUPPORT_ATTACHMENTS_ROOT",
+    os.path.join(tempfile.gettempdir(), f"onepanel-test-support-{os.getpid()}"),
+)
 
 from .base import *  # noqa: E402, F403
 

@@ -1,0 +1,21 @@
+"""Support's dashboard panel: the customer's open tickets."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from core.dashboard import Panel, panel
+
+from . import selectors
+
+
+@panel(order=20)
+def open_tickets(request: HttpRequest) -> Panel:
+    """Counts and the five latest open tickets: 2 queries."""
+    return Panel(
+        template="support/_dashboard_panel.html",
+        context={
+            "counts": selectors.open_ticket_count(user=request.user),
+            "tickets": selectors.recent_open_tickets(user=request.user),
+        },
+    )

@@ -1,0 +1,84 @@
+"""What support/ holds about a customer, for GDPR export and erasure (privacy/ calls these)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import User
+
+from .models import Attachment, Message, RestrictionRecord, Ticket
+
+
+def export(user: User) -> dict:
+    """Every ticket with the messages the customer can see and their file names."""
+    tickets = (
+        Ticket.objects.filter(user=user)
+        .select_related("department")
+        .prefetch_related("messages__attachments")
+        .order_by("created_at")
+    )
+    return {
+        "tickets": [
+            {
+                "reference": ticket.reference,
+                "subject": ticket.subject,
+                "department": ticket.department.name,
+                "status": ticket.status,
+                "request_type": ticket.request_type,
+                "created_at": ticket.created_at.isoformat(),
+                "messages": [
+                    {
+                        "from": "staff" if message.from_staff else "customer",
+                        "created_at": message.created_at.isoformat(),
+                        "from_address": message.from_address,
+                        "body": message.body,
+                        "attachments": [
+                            {
+                                "filename": a.filename,
+                                "content_type": a.content_type,
+                                "size": a.size,
+                            }
+                            for a in message.attachments.all()
+                        ],
+                    }
+                    for message in ticket.messages.all()
+                    if not message.is_internal
+                ],
+            }
+            for ticket in tickets
+        ],
+        "restriction_of_processing": [
+            {"action": record.action, "recorded_at": record.recorded_at.isoformat()}
+            for record in RestrictionRecord.objects.filter(user=user)
+        ],
+    }
+
+
+@transaction.atomic
+def erase(user: User) -> None:
+    """Removes the customer's words and files; each ticket keeps a staff note that it existed.
+
+    Message bodies (theirs and staff's, which quote them), the original emails and every
+    attachment go, files included; the subject becomes the reference only. Staff notes are
+    replaced by one note saying the ticket was erased.
+    """
+    tickets = list(Ticket.objects.filter(user=user).values_list("pk", flat=True))
+    if not tickets:
+        return
+    for attachment in Attachment.objects.filter(message__ticket__in=tickets):
+        attachment.file.delete(save=False)
+    Attachment.objects.filter(message__ticket__in=tickets).delete()
+    Message.objects.filter(ticket__in=tickets).delete()
+    Message.objects.bulk_create(
+        Message(
+            ticket_id=pk,
+            from_staff=True,
+            is_internal=True,
+            source="staff",
+            body="A ticket existed here; its messages and files were erased at the "
+            "customer's request.",
+        )
+        for pk in tickets
+    )
+    for pk in tickets:
+        Ticket.objects.filter(pk=pk).update(subject=f"Erased ticket #{pk}", guest_name="")
