@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing import services as billing_services
+from billing.services import orders as billing_services
 from support import services
 from support.models import Attachment, Message, Ticket, TicketStatus
 from tests.billing.factories import PriceFactory, ProductFactory
