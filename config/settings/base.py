@@ -532,7 +532,6 @@ CELERY_BEAT_SCHEDULE["verification-purge-documents"] = {
 }
 
 # --- support ---
-INSTALLED_APPS += ["anymail"]
 # Attachments are stored here through Django's storage API: a private location with no
 # URL, served only by the download views (owner and staff).
 SUPPORT_ATTACHMENTS_ROOT = env.path(
@@ -555,8 +554,3 @@ if SUPPORT_UNKNOWN_SENDERS not in {"answer", "guest"}:
 # many new tickets by email per address and hour (a mail loop stops there).
 SUPPORT_AUTO_ANSWER_HOURS = env.int("SUPPORT_AUTO_ANSWER_HOURS", default=24)
 SUPPORT_NEW_TICKETS_PER_ADDRESS_HOUR = env.int("SUPPORT_NEW_TICKETS_PER_ADDRESS_HOUR", default=10)
-# Inbound mail from a provider through django-anymail (docs/support.md).
-ANYMAIL = {
-    "MAILGUN_WEBHOOK_SIGNING_KEY": env_secret("MAILGUN_WEBHOOK_SIGNING_KEY"),
-    "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET") or None,
-}
