@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -16,13 +17,15 @@ from billing.models import Invoice, Service
 from core.exceptions import ApplicationError
 from notifications.services import notify, notify_address
 
-from .addressing import reply_address
-from .files import CheckedFile
+from . import mail
+from .addressing import reply_address, ticket_id_from_address, ticket_id_from_subject
+from .files import CheckedFile, check_attachment
 from .models import (
     OPEN_STATUSES,
     Attachment,
     AutoAnswer,
     Department,
+    InboundEmail,
     Message,
     MessageSource,
     Priority,
@@ -164,7 +167,7 @@ def ticket_staff_reply(
     if not body.strip():
         raise ApplicationError("Write a reply first.")
     now = timezone.now()
-    ticket = Ticket.objects.select_for_update().select_related("user").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("user").get(pk=ticket.pk)
     message = Message.objects.create(
         ticket=ticket, author=staff, from_staff=True, source=MessageSource.STAFF, body=body
     )
@@ -281,7 +284,7 @@ def privacy_request_decide(*, ticket: Ticket, staff: User, decision: str) -> Tic
     """
     if decision not in (PrivacyDecision.ACCEPTED, PrivacyDecision.DECLINED):
         raise ApplicationError("Accept or decline the request.")
-    ticket = Ticket.objects.select_for_update().select_related("user").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("user").get(pk=ticket.pk)
     if not ticket.request_type:
         raise ApplicationError("This ticket is not a privacy request.")
     if ticket.request_decision:
@@ -345,3 +348,140 @@ def auto_answer_allowed(*, address: str, hours: int) -> bool:
             return False
         AutoAnswer.objects.filter(pk=row.pk).update(sent_at=now)
     return True
+
+
+def _department_for_email() -> Department:
+    department = Department.objects.filter(slug=settings.SUPPORT_EMAIL_DEPARTMENT).first()
+    if department is None:
+        raise ApplicationError(
+            f"SUPPORT_EMAIL_DEPARTMENT names {settings.SUPPORT_EMAIL_DEPARTMENT!r}, "
+            "which is not a department."
+        )
+    return department
+
+
+def _checked_email_files(parsed: mail.InboundEmail) -> tuple[list[CheckedFile], list[str]]:
+    """The attachments we keep, and a line for each we refused (shown in the thread)."""
+    kept: list[CheckedFile] = []
+    refused: list[str] = []
+    for attachment in parsed.attachments:
+        if len(kept) >= settings.SUPPORT_ATTACHMENTS_PER_MESSAGE:
+            refused.append(f"“{attachment.filename}” was not kept: too many files in one email.")
+            continue
+        try:
+            kept.append(check_attachment(name=attachment.filename, content=attachment.content))
+        except ApplicationError as error:
+            refused.append(f"{error.message} It was not kept.")
+    return kept, refused
+
+
+def _ticket_replied_to(parsed: mail.InboundEmail) -> Ticket | None:
+    """The ticket an email answers: by its signed reply address, else by the subject token
+    when the sender is the ticket's own address. A merged ticket leads to its target."""
+    ticket = None
+    for address in parsed.recipients:
+        ticket_id = ticket_id_from_address(address)
+        if ticket_id is not None:
+            ticket = Ticket.objects.select_related("user").filter(pk=ticket_id).first()
+            break
+    if ticket is None and (ticket_id := ticket_id_from_subject(parsed.subject)) is not None:
+        candidate = Ticket.objects.select_related("user").filter(pk=ticket_id).first()
+        if candidate is not None and candidate.contact_email.lower() == parsed.from_address:
+            ticket = candidate
+    for _ in range(5):  # follow merges (never a cycle: a merged ticket is never a target)
+        if ticket is None or ticket.merged_into_id is None:
+            break
+        ticket = Ticket.objects.select_related("user").get(pk=ticket.merged_into_id)
+    return ticket
+
+
+def _auto_answer(
+    *, parsed: mail.InboundEmail, kind: str, user: User | None, ticket: Ticket | None
+) -> None:
+    """An automatic answer (RFC 3834): never to a null return path, at most one per address
+    per period, marked Auto-Submitted so the other side's robots stay quiet."""
+    to = parsed.reply_address
+    if not to or not auto_answer_allowed(address=to, hours=settings.SUPPORT_AUTO_ANSWER_HOURS):
+        return
+    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if parsed.message_id:
+        headers |= {"In-Reply-To": parsed.message_id, "References": parsed.message_id}
+    if ticket is not None:
+        headers |= _thread_headers(ticket)
+    context = {"ticket": ticket}
+    if user is not None and to == user.email.lower():
+        notify(user=user, kind=kind, context=context, headers=headers)
+    else:
+        notify_address(email=to, kind=kind, context=context, headers=headers)
+
+
+def _log(
+    parsed: mail.InboundEmail, outcome: str, *, reason: str = "", ticket: Ticket | None = None
+) -> InboundEmail:
+    return InboundEmail.objects.create(
+        from_address=parsed.from_address[:254],
+        subject=parsed.subject[:255],
+        message_id=parsed.message_id,
+        outcome=outcome,
+        reason=reason[:255],
+        ticket=ticket,
+    )
+
+
+@transaction.atomic
+def inbound_email_receive(*, raw: bytes) -> InboundEmail:
+    """Turns one email into a reply, a new ticket, or a logged refusal; never raises for
+    the content of the email (mail.UnreadableEmail aside).
+
+    Auto-replies, bounces and list mail are logged and never answered. A reply threads
+    by its signed reply address or subject token; mail from a customer's address opens a
+    ticket in SUPPORT_EMAIL_DEPARTMENT; an unknown sender gets a guest ticket or a polite
+    answer (SUPPORT_UNKNOWN_SENDERS). A second delivery of the same Message-ID is a no-op.
+    """
+    parsed = mail.parse(raw)
+    Outcome = InboundEmail.Outcome
+    if parsed.message_id and (
+        Message.objects.filter(email_message_id=parsed.message_id).exists()
+        or InboundEmail.objects.filter(message_id=parsed.message_id).exists()
+    ):
+        return _log(parsed, Outcome.DUPLICATE, reason="Message-ID already received")
+    if parsed.automatic_reason:
+        return _log(parsed, Outcome.AUTOMATED, reason=parsed.automatic_reason)
+
+    files, refused = _checked_email_files(parsed)
+    body = "\n\n".join([parsed.trimmed_text or "(no text)", *refused])
+    email_fields = {
+        "source": MessageSource.EMAIL,
+        "from_address": parsed.from_address[:254],
+        "original": parsed.text,
+        "email_message_id": parsed.message_id,
+    }
+    ticket = _ticket_replied_to(parsed)
+    if ticket is not None:
+        author = ticket.user if ticket.contact_email.lower() == parsed.from_address else None
+        ticket_customer_reply(ticket=ticket, author=author, body=body, files=files, **email_fields)
+        return _log(parsed, Outcome.REPLY, ticket=ticket)
+
+    since = timezone.now() - timedelta(hours=1)
+    recent = InboundEmail.objects.filter(
+        from_address=parsed.from_address, outcome=Outcome.NEW_TICKET, received_at__gte=since
+    ).count()
+    if recent >= settings.SUPPORT_NEW_TICKETS_PER_ADDRESS_HOUR:
+        return _log(parsed, Outcome.THROTTLED, reason=f"{recent} new tickets in the last hour")
+
+    user = User.objects.filter(email__iexact=parsed.from_address, is_active=True).first()
+    if user is None and settings.SUPPORT_UNKNOWN_SENDERS != "guest":
+        _auto_answer(parsed=parsed, kind="support-unknown-sender", user=None, ticket=None)
+        return _log(parsed, Outcome.UNKNOWN_SENDER)
+    ticket = ticket_open(
+        user=user,
+        guest_email="" if user else parsed.from_address[:254],
+        guest_name="" if user else parsed.from_name[:150],
+        department=_department_for_email(),
+        subject=parsed.subject or "(no subject)",
+        body=body,
+        files=files,
+        **email_fields,
+    )
+    _auto_answer(parsed=parsed, kind="support-ticket-received", user=user, ticket=ticket)
+    return _log(parsed, Outcome.NEW_TICKET, ticket=ticket)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, webhooks
 
 app_name = "support"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("support/<int:pk>/close/", views.ticket_close, name="ticket_close"),
     path("support/<int:pk>/reopen/", views.ticket_reopen, name="ticket_reopen"),
     path("support/files/<int:pk>/", views.attachment_download, name="attachment"),
+    path("support/inbound/mailgun/", webhooks.mailgun_inbound, name="inbound_mailgun"),
 ]

@@ -554,3 +554,11 @@ if SUPPORT_UNKNOWN_SENDERS not in {"answer", "guest"}:
 # many new tickets by email per address and hour (a mail loop stops there).
 SUPPORT_AUTO_ANSWER_HOURS = env.int("SUPPORT_AUTO_ANSWER_HOURS", default=24)
 SUPPORT_NEW_TICKETS_PER_ADDRESS_HOUR = env.int("SUPPORT_NEW_TICKETS_PER_ADDRESS_HOUR", default=10)
+INSTALLED_APPS += ["anymail"]
+# Inbound mail from a provider through django-anymail (docs/support.md).
+ANYMAIL = {
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env_secret("MAILGUN_WEBHOOK_SIGNING_KEY"),
+    "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET") or None,
+}
+# New tickets by email go to this department (by slug).
+SUPPORT_EMAIL_DEPARTMENT = env.str("SUPPORT_EMAIL_DEPARTMENT", default="support")

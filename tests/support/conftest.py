@@ -47,3 +47,48 @@ def support_department(db) -> Department:
 @pytest.fixture
 def privacy_department(db) -> Department:
     return Department.objects.get(slug="privacy")
+
+
+EMAILS = Path(__file__).parent / "emails"
+
+
+def eml(name: str) -> bytes:
+    return (EMAILS / name).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _support_mailbox(settings) -> None:
+    settings.SUPPORT_EMAIL = "support@onepanel.test"
+
+
+def pipe_email(raw: bytes) -> str:
+    """Runs the management command as a mail server's pipe would: the message on stdin."""
+    import io
+    import sys
+
+    from django.core.management import call_command
+
+    stdin, stdout = sys.stdin, io.StringIO()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(raw))
+    try:
+        call_command("support_receive_email", stdout=stdout)
+    finally:
+        sys.stdin = stdin
+    return stdout.getvalue()
+
+
+def reply_email(
+    *, to: str, subject: str, body: str, sender: str = "alice@example.com", **headers: str
+) -> bytes:
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="mail.example.com")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
