@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase
 
 from core.consent import NO_CHOICE, OPTIONAL_GROUPS, ConsentState
+from core.consent import consent_state as consent_state_of
 
 from .models import CookieConsentRecord
 from .selectors import CACHE_SECONDS, cookie_declaration, declaration_version
@@ -138,3 +139,18 @@ def group_of(name: str) -> str | None:
         if fnmatch.fnmatchcase(name, pattern):
             return group
     return None
+
+
+def measurement_allowed(request: HttpRequest, group: str) -> bool:
+    """May we measure this visit for `group` (performance, advertising)?
+
+    The cookie choice must allow it, and a signed-in customer whose processing is
+    restricted (GDPR art. 18, accounts.User.processing_restricted_at) is never measured,
+    whatever the browser's cookie says. The user is read only when consent would allow.
+    """
+    if not consent_state_of(request).allows(group):
+        return False
+    user = getattr(request, "user", None)
+    return not (
+        user is not None and user.is_authenticated and user.processing_restricted_at is not None
+    )

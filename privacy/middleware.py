@@ -90,7 +90,7 @@ class ConsentMiddleware:
                 )
         # Pages differ with the consent cookie (banner, scripts): shared caches must know.
         patch_vary_headers(response, ("Cookie",))
-        if settings.GOOGLE_TAG_ID and state.allows(ADVERTISING):
+        if settings.GOOGLE_TAG_ID and consent.measurement_allowed(request, ADVERTISING):
             config = getattr(response, "_csp_config", None) or settings.SECURE_CSP
             if config:
                 # Django's per-response policy (as csp_override sets it); undeclared in its stubs.

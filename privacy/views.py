@@ -291,6 +291,8 @@ def beacon(request: HttpRequest) -> HttpResponse:
     if kind == "timing":
         if not state.allows(PERFORMANCE):
             return HttpResponse("No performance consent.", status=403)
+        if not consent.measurement_allowed(request, PERFORMANCE):
+            return HttpResponse("Processing of this customer's data is restricted.", status=403)
         form = TimingBeaconForm(request.POST)
         if not form.is_valid():
             return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
@@ -304,6 +306,8 @@ def beacon(request: HttpRequest) -> HttpResponse:
     if kind == "visit":
         if not state.allows(ADVERTISING):
             return HttpResponse("No advertising consent.", status=403)
+        if not consent.measurement_allowed(request, ADVERTISING):
+            return HttpResponse("Processing of this customer's data is restricted.", status=403)
         visit = VisitBeaconForm(request.POST)
         if not visit.is_valid():
             return HttpResponse(visit.errors.as_text(), status=400, content_type="text/plain")
