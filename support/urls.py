@@ -12,5 +12,5 @@ urlpatterns = [
     path("support/<int:pk>/close/", views.ticket_close, name="ticket_close"),
     path("support/<int:pk>/reopen/", views.ticket_reopen, name="ticket_reopen"),
     path("support/files/<int:pk>/", views.attachment_download, name="attachment"),
-    path("support/inbound/mailgun/", webhooks.mailgun_inbound, name="inbound_mailgun"),
+    path("support/inbound/mailgun/mime/", webhooks.mailgun_inbound, name="inbound_mailgun"),
 ]
