@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.models import User
 
-from .models import Attachment, Message, RestrictionRecord, Ticket
+from .models import Attachment, AutoAnswer, InboundEmail, Message, RestrictionRecord, Ticket
 
 
 def export(user: User) -> dict:
@@ -60,11 +60,16 @@ def erase(user: User) -> None:
 
     Message bodies (theirs and staff's, which quote them), the original emails and every
     attachment go, files included; the subject becomes the reference only. Staff notes are
-    replaced by one note saying the ticket was erased.
+    replaced by one note saying the ticket existed. The intake log's rows for the customer's
+    address go too. Restriction records stay: they prove how a request was honoured.
     """
+    # The intake log and the automatic-answer ceiling hold the address itself.
+    InboundEmail.objects.filter(from_address__iexact=user.email).delete()
+    AutoAnswer.objects.filter(address__iexact=user.email).delete()
     tickets = list(Ticket.objects.filter(user=user).values_list("pk", flat=True))
     if not tickets:
         return
+    InboundEmail.objects.filter(ticket__in=tickets).delete()
     for attachment in Attachment.objects.filter(message__ticket__in=tickets):
         attachment.file.delete(save=False)
     Attachment.objects.filter(message__ticket__in=tickets).delete()
