@@ -57,10 +57,28 @@ def test_a_staff_reply_reaches_the_customer_by_smtp_and_their_emailed_answer_thr
     client,
     charlie,
     alice,
-    ticket,
+    support_department,
     smtp_server,  # noqa: F811 (the fixture imported above)
     django_capture_on_commit_callbacks,
 ):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    # The customer opens the ticket on the web, with a file.
+    customer = Client()
+    customer.force_login(alice)
+    customer.post(
+        reverse("support:ticket_open"),
+        {
+            "department": support_department.pk,
+            "subject": "Site is down",
+            "priority": "normal",
+            "body": "502 errors",
+            "files": [SimpleUploadedFile("error.pdf", PDF_BYTES)],
+        },
+    )
+    ticket = Ticket.objects.get(user=alice)
+
     client.force_login(charlie)
     with django_capture_on_commit_callbacks(execute=True):
         response = save(client, ticket, reply="Restarted PHP; try now.")
@@ -103,6 +121,10 @@ def test_a_staff_reply_reaches_the_customer_by_smtp_and_their_emailed_answer_thr
     assert len(smtp_server.messages) == 1
     page = client.get(reverse("admin:support_ticket_change", args=[ticket.pk])).content.decode()
     assert "Works now, thank you!" in page and "ok.png" in page
+    # And the customer reads the whole thread, both files included, in the client area.
+    page = customer.get(reverse("support:ticket", args=[ticket.pk])).content.decode()
+    for text in ("502 errors", "error.pdf", "Restarted PHP; try now.", "Works now", "ok.png"):
+        assert text in page
 
 
 def test_a_canned_reply_is_sent_when_the_reply_box_is_empty(
