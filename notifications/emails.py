@@ -39,7 +39,7 @@ def render_text(template_name: str, context: dict[str, Any]) -> str:
     return template.template.render(Context(context, autoescape=False))
 
 
-def layout_context(user: User) -> dict[str, Any]:
+def layout_context(user: User | None) -> dict[str, Any]:
     """What every message may use: who it is for and who sends it."""
     return {
         "user": user,
@@ -51,7 +51,7 @@ def layout_context(user: User) -> dict[str, Any]:
 
 
 def render_email(
-    *, user: User, kind: str, context: dict[str, Any], unsubscribe_url: str = ""
+    *, user: User | None, kind: str, context: dict[str, Any], unsubscribe_url: str = ""
 ) -> RenderedEmail:
     """Renders notifications/email/<kind>-{subject.txt,body.txt,body.html} inside the layout.
 

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from accounts.models import User
-from core.admin import RecordAdminMixin
+from accounts.http import signed_in_user
 from core.exceptions import ApplicationError
 
 from . import services
@@ -37,20 +36,20 @@ from .views import attachment_response
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(admin.ModelAdmin[Department]):
     list_display = ("name", "slug", "handles_privacy_requests", "is_active", "position")
     list_editable = ("is_active", "position")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(CannedReply)
-class CannedReplyAdmin(admin.ModelAdmin):
+class CannedReplyAdmin(admin.ModelAdmin[CannedReply]):
     list_display = ("title", "department")
     list_filter = ("department",)
     search_fields = ("title", "body")
 
 
-class MessageInline(admin.StackedInline):
+class MessageInline(admin.StackedInline[Message, Ticket]):
     """The thread as staff see it: internal notes marked, the full original email, files."""
 
     model = Message
@@ -94,7 +93,7 @@ class MessageInline(admin.StackedInline):
         )
 
 
-class TicketAdminForm(forms.ModelForm):
+class TicketAdminForm(forms.ModelForm[Ticket]):
     """The ticket's own fields, plus the reply, the note and the canned reply staff write."""
 
     reply = forms.CharField(
@@ -143,7 +142,7 @@ class WaitingFilter(admin.SimpleListFilter):
             case "waiting":
                 return queryset.filter(status__in=WAITING_FOR_STAFF).order_by("waiting_since")
             case "mine":
-                return queryset.filter(assigned_to=request.user)
+                return queryset.filter(assigned_to=signed_in_user(request))
             case "overdue":
                 return queryset.filter(
                     request_decision="", request_due_at__lt=timezone.now()
@@ -154,7 +153,7 @@ class WaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(admin.ModelAdmin[Ticket]):
     form = TicketAdminForm
     inlines = [MessageInline]
     list_display = (
@@ -262,7 +261,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        ticket, staff = form.instance, request.user
+        ticket, staff = form.instance, signed_in_user(request)
         try:
             if note := form.cleaned_data.get("internal_note", "").strip():
                 services.ticket_add_note(ticket=ticket, staff=staff, body=note)
@@ -296,7 +295,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.action(description="Assign to me")
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         for ticket in queryset:
-            services.ticket_assign(ticket=ticket, staff=request.user)
+            services.ticket_assign(ticket=ticket, staff=signed_in_user(request))
         self.message_user(request, f"{queryset.count()} ticket(s) assigned to you.")
 
     @admin.action(description="Close")
@@ -313,7 +312,7 @@ class TicketAdmin(admin.ModelAdmin):
             return
         older, newer = tickets
         try:
-            services.ticket_merge(source=newer, target=older, staff=request.user)
+            services.ticket_merge(source=newer, target=older, staff=signed_in_user(request))
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return
@@ -324,7 +323,7 @@ class TicketAdmin(admin.ModelAdmin):
         for ticket in queryset:
             try:
                 services.privacy_request_decide(
-                    ticket=ticket, staff=request.user, decision=decision
+                    ticket=ticket, staff=signed_in_user(request), decision=decision
                 )
             except ApplicationError as error:
                 self.message_user(request, f"{ticket.reference}: {error.message}", messages.ERROR)
@@ -343,32 +342,40 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description="Lift the customer's restriction of processing")
     def lift_restriction(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        lifted = 0
+        lifted, staff = 0, signed_in_user(request)
         for ticket in queryset.filter(user__isnull=False).select_related("user"):
-            user: User = ticket.user
-            if services.processing_restriction_lift(user=user, staff=request.user, ticket=ticket):
+            if ticket.user is None:
+                continue
+            if services.processing_restriction_lift(user=ticket.user, staff=staff, ticket=ticket):
                 services.ticket_add_note(
-                    ticket=ticket, staff=request.user, body="Restriction of processing lifted."
+                    ticket=ticket, staff=staff, body="Restriction of processing lifted."
                 )
                 lifted += 1
         self.message_user(request, f"Restriction lifted for {lifted} customer(s).")
 
 
+class ReadOnlyAdmin[M: Model](admin.ModelAdmin[M]):
+    """A record staff read but never add, edit or delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(InboundEmail)
-class InboundEmailAdmin(RecordAdminMixin, admin.ModelAdmin):
+class InboundEmailAdmin(ReadOnlyAdmin[InboundEmail]):
     list_display = ("received_at", "from_address", "subject", "outcome", "reason", "ticket")
     list_filter = ("outcome",)
     search_fields = ("from_address", "subject", "message_id")
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(RestrictionRecord)
-class RestrictionRecordAdmin(RecordAdminMixin, admin.ModelAdmin):
+class RestrictionRecordAdmin(ReadOnlyAdmin[RestrictionRecord]):
     list_display = ("recorded_at", "user", "action", "ticket", "staff")
     list_filter = ("action",)
     search_fields = ("user__email",)
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from accounts.http import signed_in_user
 from core.dashboard import Panel, panel
 
 from . import selectors
@@ -12,10 +13,11 @@ from . import selectors
 @panel(order=20)
 def open_tickets(request: HttpRequest) -> Panel:
     """Counts and the five latest open tickets: 2 queries."""
+    customer = signed_in_user(request)
     return Panel(
         template="support/_dashboard_panel.html",
         context={
-            "counts": selectors.open_ticket_count(user=request.user),
-            "tickets": selectors.recent_open_tickets(user=request.user),
+            "counts": selectors.open_ticket_count(user=customer),
+            "tickets": selectors.recent_open_tickets(user=customer),
         },
     )

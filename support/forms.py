@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
+from billing.models import Invoice, Service
 from core.exceptions import ApplicationError
 
 from . import selectors
@@ -49,7 +50,7 @@ def _files_field() -> MultipleFileField:
 
 
 class TicketOpenForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department: forms.ModelChoiceField[Department] = forms.ModelChoiceField(
         queryset=Department.objects.none(), empty_label=None, label="Department"
     )
     request_type = forms.ChoiceField(
@@ -61,25 +62,34 @@ class TicketOpenForm(forms.Form):
     )
     subject = forms.CharField(max_length=200)
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
-    service = forms.ModelChoiceField(
-        queryset=None, required=False, label="About a service", empty_label="None"
+    service: forms.ModelChoiceField[Service] = forms.ModelChoiceField(
+        queryset=Service.objects.none(), required=False, label="About a service", empty_label="None"
     )
-    invoice = forms.ModelChoiceField(
-        queryset=None, required=False, label="About an invoice", empty_label="None"
+    invoice: forms.ModelChoiceField[Invoice] = forms.ModelChoiceField(
+        queryset=Invoice.objects.none(),
+        required=False,
+        label="About an invoice",
+        empty_label="None",
     )
     body = forms.CharField(
         label="Message", widget=forms.Textarea(attrs={"rows": 8}), max_length=20000
     )
-    files = _files_field()
+    attachments = _files_field()
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = selectors.open_departments()
-        self.fields["service"].queryset = selectors.linkable_services(user=user)
-        self.fields["invoice"].queryset = selectors.linkable_invoices(user=user)
+        cast(
+            forms.ModelChoiceField[Department], self.fields["department"]
+        ).queryset = selectors.open_departments()
+        cast(
+            forms.ModelChoiceField[Service], self.fields["service"]
+        ).queryset = selectors.linkable_services(user=user)
+        cast(
+            forms.ModelChoiceField[Invoice], self.fields["invoice"]
+        ).queryset = selectors.linkable_invoices(user=user)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         department = data.get("department")
         if data.get("request_type") and department and not department.handles_privacy_requests:
             self.add_error(
@@ -93,4 +103,4 @@ class ReplyForm(forms.Form):
     body = forms.CharField(
         label="Your reply", widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
     )
-    files = _files_field()
+    attachments = _files_field()

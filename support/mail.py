@@ -12,7 +12,7 @@ from __future__ import annotations
 import email
 import email.policy
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, Message, MIMEPart
 from email.utils import getaddresses, parseaddr
 
 import html2text
@@ -100,21 +100,26 @@ def _html_to_text(html: str) -> str:
     return converter.handle(html).strip()
 
 
-def _body_text(message: EmailMessage) -> tuple[str, EmailMessage | None]:
+def _payload_bytes(part: Message) -> bytes:
+    """A leaf part's content with its transfer encoding (base64, quoted-printable) undone."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _body_text(message: EmailMessage) -> tuple[str, MIMEPart | None]:
     body = message.get_body(preferencelist=("plain", "html"))
     if body is None:
         return "", None
     try:
-        content = body.get_content()
+        content = str(body.get_content())
     except (LookupError, UnicodeError):  # an unknown charset: keep what decodes
-        payload = body.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", errors="replace")
+        content = _payload_bytes(body).decode("utf-8", errors="replace")
     if body.get_content_type() == "text/html":
         content = _html_to_text(content)
     return content.replace("\r\n", "\n").strip(), body
 
 
-def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[InboundAttachment]:
+def _attachments(message: EmailMessage, body: MIMEPart | None) -> list[InboundAttachment]:
     found = []
     for part in message.walk():
         if part.is_multipart() or part is body:
@@ -122,8 +127,9 @@ def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[Inbou
         filename = part.get_filename()
         if part.get_content_disposition() != "attachment" and not filename:
             continue  # the other alternative of the body (e.g. its HTML twin)
-        content = part.get_payload(decode=True) or b""
-        found.append(InboundAttachment(filename=filename or "attachment", content=content))
+        found.append(
+            InboundAttachment(filename=filename or "attachment", content=_payload_bytes(part))
+        )
     return found
 
 

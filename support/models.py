@@ -169,7 +169,7 @@ class Ticket(models.Model):
 
     @property
     def contact_email(self) -> str:
-        return self.user.email if self.user_id else self.guest_email
+        return self.user.email if self.user is not None else self.guest_email
 
     @property
     def request_overdue(self) -> bool:

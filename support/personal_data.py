@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from accounts.models import User
@@ -9,7 +11,7 @@ from accounts.models import User
 from .models import Attachment, AutoAnswer, InboundEmail, Message, RestrictionRecord, Ticket
 
 
-def export(user: User) -> dict:
+def export(user: User) -> dict[str, Any]:
     """Every ticket with the messages the customer can see and their file names."""
     tickets = (
         Ticket.objects.filter(user=user)

@@ -176,7 +176,7 @@ def ticket_staff_reply(
         status=TicketStatus.AWAITING_CUSTOMER, updated_at=now, waiting_since=None, closed_at=None
     )
     context = {"ticket": ticket, "message": message, "attachments": attachments}
-    if ticket.user_id:
+    if ticket.user is not None:
         notify(
             user=ticket.user, kind="support-staff-reply", context=context,
             headers=_thread_headers(ticket),
@@ -296,7 +296,7 @@ def privacy_request_decide(*, ticket: Ticket, staff: User, decision: str) -> Tic
     if (
         decision == PrivacyDecision.ACCEPTED
         and ticket.request_type == PrivacyRequestType.RESTRICT
-        and ticket.user_id
+        and ticket.user is not None
     ):
         processing_restriction_set(user=ticket.user, staff=staff, ticket=ticket)
     ticket_add_note(
@@ -450,16 +450,19 @@ def inbound_email_receive(*, raw: bytes) -> InboundEmail:
 
     files, refused = _checked_email_files(parsed)
     body = "\n\n".join([parsed.trimmed_text or "(no text)", *refused])
-    email_fields = {
-        "source": MessageSource.EMAIL,
-        "from_address": parsed.from_address[:254],
-        "original": parsed.text,
-        "email_message_id": parsed.message_id,
-    }
     ticket = _ticket_replied_to(parsed)
     if ticket is not None:
         author = ticket.user if ticket.contact_email.lower() == parsed.from_address else None
-        ticket_customer_reply(ticket=ticket, author=author, body=body, files=files, **email_fields)
+        ticket_customer_reply(
+            ticket=ticket,
+            author=author,
+            body=body,
+            files=files,
+            source=MessageSource.EMAIL,
+            from_address=parsed.from_address[:254],
+            original=parsed.text,
+            email_message_id=parsed.message_id,
+        )
         return _log(parsed, Outcome.REPLY, ticket=ticket)
 
     since = timezone.now() - timedelta(hours=1)
@@ -481,7 +484,10 @@ def inbound_email_receive(*, raw: bytes) -> InboundEmail:
         subject=parsed.subject or "(no subject)",
         body=body,
         files=files,
-        **email_fields,
+        source=MessageSource.EMAIL,
+        from_address=parsed.from_address[:254],
+        original=parsed.text,
+        email_message_id=parsed.message_id,
     )
     _auto_answer(parsed=parsed, kind="support-ticket-received", user=user, ticket=ticket)
     return _log(parsed, Outcome.NEW_TICKET, ticket=ticket)

@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedRequest
 from core.exceptions import ApplicationError
 
 from . import selectors, services
@@ -24,7 +25,7 @@ STATUS_CHOICES = [
 
 @login_required
 @require_GET
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in selectors.STATUS_FILTERS:
         status = "open"
@@ -57,7 +58,7 @@ def _initial_for(request: HttpRequest) -> dict[str, object]:
 
 
 @login_required
-def ticket_open(request: HttpRequest) -> HttpResponse:
+def ticket_open(request: AuthenticatedRequest) -> HttpResponse:
     form = TicketOpenForm(
         request.POST or None,
         request.FILES or None,
@@ -71,7 +72,7 @@ def ticket_open(request: HttpRequest) -> HttpResponse:
                 department=form.cleaned_data["department"],
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
-                files=form.cleaned_data["files"],
+                files=form.cleaned_data["attachments"],
                 priority=form.cleaned_data["priority"],
                 service=form.cleaned_data["service"],
                 invoice=form.cleaned_data["invoice"],
@@ -90,7 +91,7 @@ def ticket_open(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _ticket_page(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> HttpResponse:
+def _ticket_page(request: AuthenticatedRequest, ticket: Ticket, form: ReplyForm) -> HttpResponse:
     return render(
         request,
         "support/ticket.html",
@@ -105,7 +106,7 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> HttpR
 
 @login_required
 @require_GET
-def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(
         Ticket.objects.select_related("department", "service__product", "invoice"),
         pk=pk,
@@ -116,7 +117,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_reply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(
         Ticket.objects.select_related("department"), pk=pk, user=request.user
     )
@@ -127,7 +128,7 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
         ticket=ticket,
         author=request.user,
         body=form.cleaned_data["body"],
-        files=form.cleaned_data["files"],
+        files=form.cleaned_data["attachments"],
         from_address=request.user.email,
     )
     messages.success(request, "Your reply has been added.")
@@ -136,7 +137,7 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_close(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=pk, user=request.user)
     services.ticket_close(ticket=ticket)
     messages.success(request, f"Ticket {ticket.reference} is closed. Reply or reopen it any time.")
@@ -145,7 +146,7 @@ def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_reopen(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=pk, user=request.user)
     services.ticket_reopen(ticket=ticket)
     messages.success(request, f"Ticket {ticket.reference} is open again.")
@@ -154,7 +155,7 @@ def ticket_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(selectors.customer_attachment(user=request.user, pk=pk))
     return attachment_response(attachment)
 

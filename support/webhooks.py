@@ -19,4 +19,5 @@ _mailgun_inbound = MailgunInboundWebhookView.as_view()
 def mailgun_inbound(request: HttpRequest) -> HttpResponse:
     if not settings.ANYMAIL.get("MAILGUN_WEBHOOK_SIGNING_KEY"):
         return HttpResponse("Inbound email from Mailgun is not configured.", status=404)
-    return _mailgun_inbound(request)
+    response: HttpResponse = _mailgun_inbound(request)
+    return response

@@ -276,7 +276,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     # Media: MEDIA_ROOT on this machine, or with several web machines an S3-compatible
     # bucket (MEDIA_STORAGE_BACKEND=storages.backends.s3.S3Storage, docs/scaling.md).
     "default": {

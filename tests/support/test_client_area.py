@@ -30,7 +30,7 @@ def test_a_customer_opens_a_ticket_with_two_files(alice_client, alice, support_d
     response = open_ticket(
         alice_client,
         support_department,
-        files=[
+        attachments=[
             SimpleUploadedFile("error.pdf", PDF_BYTES, content_type="application/pdf"),
             SimpleUploadedFile("screen.png", png_bytes(), content_type="image/png"),
         ],
@@ -75,7 +75,7 @@ def test_the_owner_downloads_a_file_as_an_attachment(alice_client, alice, suppor
     open_ticket(
         alice_client,
         support_department,
-        files=[SimpleUploadedFile("error.pdf", PDF_BYTES, content_type="text/html")],
+        attachments=[SimpleUploadedFile("error.pdf", PDF_BYTES, content_type="text/html")],
     )
     attachment = Attachment.objects.get()
     response = alice_client.get(reverse("support:attachment", args=[attachment.pk]))
@@ -103,7 +103,7 @@ def test_an_oversized_or_disguised_file_is_refused_and_nothing_is_stored(
 ):
     settings.SUPPORT_ATTACHMENT_MAX_BYTES = 1024
     response = open_ticket(
-        alice_client, support_department, files=[SimpleUploadedFile(name, content)]
+        alice_client, support_department, attachments=[SimpleUploadedFile(name, content)]
     )
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -116,7 +116,7 @@ def test_a_refused_file_on_a_reply_keeps_the_reply_out_too(alice_client, alice, 
     ticket = services.ticket_open(user=alice, department=support_department, subject="s", body="b")
     response = alice_client.post(
         reverse("support:ticket_reply", args=[ticket.pk]),
-        {"body": "Here it is", "files": [SimpleUploadedFile("x.png", b"GIF89a not really")]},
+        {"body": "Here it is", "attachments": [SimpleUploadedFile("x.png", b"GIF89a not really")]},
     )
     assert response.status_code == 400
     assert "is a text file by its content, but its name says otherwise" in response.content.decode()

@@ -74,7 +74,7 @@ def test_a_staff_reply_reaches_the_customer_by_smtp_and_their_emailed_answer_thr
             "subject": "Site is down",
             "priority": "normal",
             "body": "502 errors",
-            "files": [SimpleUploadedFile("error.pdf", PDF_BYTES)],
+            "attachments": [SimpleUploadedFile("error.pdf", PDF_BYTES)],
         },
     )
     ticket = Ticket.objects.get(user=alice)
