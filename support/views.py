@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -29,11 +30,18 @@ def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in selectors.STATUS_FILTERS:
         status = "open"
-    tickets = list(selectors.customer_tickets(user=request.user, status=status)[:200])
+    page = Paginator(selectors.customer_tickets(user=request.user, status=status), 50).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "support/tickets.html",
-        {"tickets": tickets, "status": status, "status_choices": STATUS_CHOICES},
+        {
+            "page": page,
+            "tickets": page.object_list,
+            "status": status,
+            "status_choices": STATUS_CHOICES,
+        },
     )
 
 

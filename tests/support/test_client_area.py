@@ -305,3 +305,12 @@ def test_the_dashboard_shows_open_tickets(alice_client, alice, support_departmen
 def test_the_menu_has_a_support_entry(alice_client):
     body = alice_client.get(reverse("core:dashboard")).content.decode()
     assert f'href="{reverse("support:tickets")}"' in body
+
+
+def test_the_list_pages_by_50_and_keeps_the_filter(alice_client, alice, support_department):
+    for n in range(51):
+        services.ticket_open(user=alice, department=support_department, subject=f"t{n}", body="b")
+    first = alice_client.get(reverse("support:tickets"), {"status": "all"}).content.decode()
+    assert "Page 1 of 2" in first and "?status=all&amp;page=2" in first
+    second = alice_client.get(reverse("support:tickets"), {"status": "all", "page": 2})
+    assert second.content.decode().count('data-label="Ticket"') == 1
