@@ -7,6 +7,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
+from .backends import cached_user_forget
 from .models import User
 
 PROFILE_FIELDS = (
@@ -59,6 +60,8 @@ def user_restrict_processing(*, user: User) -> bool:
     )
     if changed:
         user.processing_restricted_at = now
+        # update() sends no post_save: the signed-in copy in the cache must go too.
+        cached_user_forget(user_id=user.pk)
     return bool(changed)
 
 
@@ -69,4 +72,6 @@ def user_lift_processing_restriction(*, user: User) -> bool:
         processing_restricted_at=None
     )
     user.processing_restricted_at = None
+    if changed:
+        cached_user_forget(user_id=user.pk)
     return bool(changed)

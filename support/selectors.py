@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Window
 
 from accounts.models import User
 from billing import selectors as billing_selectors
@@ -31,17 +31,22 @@ def customer_tickets(*, user: User, status: str = "open") -> QuerySet[Ticket]:
     )
 
 
-def open_ticket_count(*, user: User) -> dict[str, int]:
-    return Ticket.objects.filter(user=user, status__in=OPEN_STATUSES).aggregate(
-        open=Count("pk"),
-        awaiting_customer=Count("pk", filter=Q(status=TicketStatus.AWAITING_CUSTOMER)),
+def open_tickets_summary(*, user: User, limit: int = 5) -> tuple[list[Ticket], dict[str, int]]:
+    """The latest open tickets and the counts of all open ones, in one query (window
+    aggregates over the whole filtered set ride along on each of the `limit` rows)."""
+    rows = list(
+        Ticket.objects.filter(user=user, status__in=OPEN_STATUSES)
+        .annotate(
+            open_total=Window(Count("pk")),
+            awaiting_total=Window(Count("pk", filter=Q(status=TicketStatus.AWAITING_CUSTOMER))),
+        )
+        .order_by("-updated_at", "-pk")[:limit]
     )
-
-
-def recent_open_tickets(*, user: User, limit: int = 5) -> list[Ticket]:
-    return list(
-        Ticket.objects.filter(user=user, status__in=OPEN_STATUSES).order_by("-updated_at")[:limit]
-    )
+    counts = {
+        "open": int(rows[0].open_total) if rows else 0,
+        "awaiting_customer": int(rows[0].awaiting_total) if rows else 0,
+    }
+    return list[Ticket](rows), counts
 
 
 def thread(*, ticket: Ticket, include_internal: bool) -> list[Message]:
