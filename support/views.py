@@ -120,6 +120,9 @@ def ticket_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk=pk,
         user=request.user,
     )
+    if ticket.merged_into_id is not None:
+        # Its messages now live in the ticket it was merged into.
+        return redirect("support:ticket", pk=ticket.merged_into_id)
     return _ticket_page(request, ticket, ReplyForm())
 
 
@@ -129,6 +132,8 @@ def ticket_reply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     ticket = get_object_or_404(
         Ticket.objects.select_related("department"), pk=pk, user=request.user
     )
+    if ticket.merged_into_id is not None:
+        ticket = get_object_or_404(Ticket, pk=ticket.merged_into_id, user=request.user)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _ticket_page(request, ticket, form)

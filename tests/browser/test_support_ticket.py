@@ -63,6 +63,7 @@ def test_a_customer_opens_a_ticket_with_a_file_on_a_phone(phone_page, alice, dep
     ticket = Ticket.objects.get(user=alice)
     assert ticket.department == Department.objects.get(slug="billing")
     assert Attachment.objects.get(message__ticket=ticket).filename == "invoice.pdf"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     page.get_by_role("link", name="All tickets").click()
     expect(

@@ -201,9 +201,15 @@ def test_assign_and_merge_through_admin_actions(client, charlie, alice, support_
     assert second.merged_into == first and second.status == TicketStatus.CLOSED
     bodies = list(first.messages.filter(is_internal=False).values_list("body", flat=True))
     assert bodies == ["a", "b"]
-    # A later email to the merged ticket's address lands in the one it was merged into.
+    # A later email to the merged ticket's address lands in the one it was merged into,
+    # and so do the customer's page and reply form of the merged ticket.
     pipe_email(reply_email(to=addressing.reply_address(second.pk), subject="Re: B", body="c"))
     assert first.messages.filter(is_internal=False).count() == 3
+    client.force_login(alice)
+    response = client.get(reverse("support:ticket", args=[second.pk]))
+    assert response["Location"] == reverse("support:ticket", args=[first.pk])
+    client.post(reverse("support:ticket_reply", args=[second.pk]), {"body": "d"})
+    assert first.messages.filter(is_internal=False).count() == 4
 
 
 def test_tickets_of_two_customers_cannot_be_merged(client, charlie, alice, bob, support_department):
