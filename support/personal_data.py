@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
 from accounts.models import User
+from core.personal import ExportFile
 
 from .models import Attachment, AutoAnswer, InboundEmail, Message, RestrictionRecord, Ticket
+
+MODELS = (Ticket, Message, Attachment, InboundEmail, AutoAnswer, RestrictionRecord)
 
 
 def export(user: User) -> dict[str, Any]:
@@ -54,6 +59,18 @@ def export(user: User) -> dict[str, Any]:
             for record in RestrictionRecord.objects.filter(user=user)
         ],
     }
+
+
+def export_files(user: User) -> Iterator[ExportFile]:
+    """The customer's attachments on messages they can see, for the export zip."""
+    attachments = Attachment.objects.filter(
+        message__ticket__user=user, message__is_internal=False
+    ).select_related("message")
+    for attachment in attachments:
+        yield ExportFile(
+            path=f"support/T-{attachment.message.ticket_id}/{attachment.pk}-{attachment.filename}",
+            open=partial(attachment.file.open, "rb"),
+        )
 
 
 @transaction.atomic

@@ -90,3 +90,10 @@ def test_every_support_model_that_points_at_a_customer_is_covered():
         ("RestrictionRecord", "user"),
         ("RestrictionRecord", "staff"),
     }
+
+
+def test_the_export_zip_gets_the_customers_visible_attachments(alice, tickets):
+    files = list(personal_data.export_files(alice))
+    assert [f.path.rsplit("-", 1)[-1] for f in files] == ["top.txt"]
+    with files[0].open() as handle:
+        assert handle.read() == b"load average: 9.0"
