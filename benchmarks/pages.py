@@ -101,7 +101,7 @@ def _get(port: int, path: str, cookie: str = "") -> int:
         conn.close()
 
 
-def gunicorn_command(app: str, port: int, workers: int = WORKERS) -> list[str]:
+def gunicorn_command(app: str, port: int, workers: int = WORKERS, threads: int = 1) -> list[str]:
     """gunicorn as production runs it, with the config file once there is one."""
     binary = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     command = [binary, app]
@@ -111,7 +111,7 @@ def gunicorn_command(app: str, port: int, workers: int = WORKERS) -> list[str]:
     return command + [
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
-        "--worker-class=sync",
+        "--worker-class=sync" if threads == 1 else f"--threads={threads}",
         "--log-level=warning",
     ]
 
@@ -123,11 +123,12 @@ def gunicorn(
     workers: int = WORKERS,
     env: dict[str, str] | None = None,
     log: Path | None = None,
+    threads: int = 1,
 ) -> Iterator[int]:
     """gunicorn serving `app` on a free port, yielded once a worker answers /bench/ok."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
-        gunicorn_command(app, port, workers),
+        gunicorn_command(app, port, workers, threads),
         cwd=settings.BASE_DIR,
         env=os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.bench"} | (env or {}),
         stdout=subprocess.DEVNULL,

@@ -17,7 +17,6 @@ import os
 import platform
 import resource
 import shutil
-import smtplib
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from . import smtp_baseline
 from .models import OutboxMessage, Status
 from .services import DELIVERY_BATCH, email_message_build
 from .tasks import send_emails
@@ -125,14 +125,6 @@ def _start_worker(*, queue: str, concurrency: int, smtp_port: int) -> subprocess
     raise RuntimeError("The Celery worker did not start; is the broker (REDIS_URL) up?")
 
 
-def _smtplib_send(payloads: list[tuple[str, bytes]], port: int) -> float:
-    started = time.perf_counter()
-    for recipient, payload in payloads:
-        with smtplib.SMTP("127.0.0.1", port, timeout=10) as connection:
-            connection.sendmail(settings.DEFAULT_FROM_EMAIL, [recipient], payload)
-    return time.perf_counter() - started
-
-
 def _smtplib_baseline(rows: list[OutboxMessage], port: int) -> float:
     """Seconds for plain smtplib to send the same messages, one connection each, from a
     process of its own (as the workers are: the SMTP server's thread keeps this one's)."""
@@ -151,8 +143,15 @@ def _smtplib_baseline(rows: list[OutboxMessage], port: int) -> float:
             email.attach_alternative(row.body_html, "text/html")
         # Serialised as Django's SMTP backend does (email.policy.SMTP: CRLF, folded lines).
         payloads.append((row.recipient, email.message(policy=email_policy.SMTP).as_bytes()))
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        return pool.submit(_smtplib_send, payloads, port).result()
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        return pool.submit(
+            smtp_baseline.send_each_on_its_own_connection,
+            payloads,
+            sender=settings.DEFAULT_FROM_EMAIL,
+            port=port,
+        ).result()
 
 
 def run(*, messages: int, concurrency: int, timeout: float = 600.0) -> BenchResult:
