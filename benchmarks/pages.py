@@ -48,7 +48,7 @@ from billing.models import (
 from .table import Row, ms
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCH_EMAIL = "pages@bench.example.invalid"
+BENCH_EMAIL = "customer@bench-pages.example.invalid"
 BENCH_INVOICE_YEAR = 1999  # a year of its own, so bench numbers never meet real ones
 WORKERS = 2
 

@@ -56,6 +56,7 @@ POSTGRES_RESTART_AT = 38.0
 WORKER_KILL_AT = 48.0
 KILL_BATCH = 200
 THINK_SECONDS = (1.0, 3.0)
+RAMP_UP_SECONDS = 5.0
 
 
 def free_port() -> int:
@@ -261,6 +262,9 @@ class Load:
         name, _, value = customer.cookie.partition("=")
         cookies = {name: value}
         unpaid = list(customer.invoice_ids)
+        # Customers arrive over the first seconds, not all in the same millisecond.
+        if self.stop.wait(random.uniform(0, RAMP_UP_SECONDS)):  # noqa: S311
+            return
         while not self.stop.is_set():
             for path in (
                 "/dashboard/",
