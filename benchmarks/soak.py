@@ -3,7 +3,9 @@
 `python -m benchmarks.soak` starts everything it needs on free loopback ports, of its
 own, and removes it afterwards: a throwaway PostgreSQL cluster (initdb in a temporary
 directory; never the shared server), a redis-server, localstripe, an SMTP sink
-(aiosmtpd, counting every Message-ID), gunicorn serving OnePanel and a Celery worker.
+(aiosmtpd, counting every Message-ID), gunicorn serving OnePanel and a Celery worker
+(restarted if it exits, as compose's `restart: unless-stopped` does; the restarts are
+counted and printed).
 Then `customers` customers (default 100) browse and pay invoices with saved cards for
 `duration` seconds (default 60) while, in turn:
 
@@ -384,6 +386,39 @@ def prepare(customers: int, stripe_url: str) -> list[Customer]:
     return made
 
 
+class Supervised:
+    """A process restarted whenever it exits, as compose's `restart: unless-stopped` or
+    systemd would; counts the restarts."""
+
+    def __init__(self, command: list[str], *, log: Path) -> None:
+        self.command = command
+        self.log = log.open("a")
+        self.restarts = 0
+        self.stopping = threading.Event()
+        self.process = self._start()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            self.command,
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(1.0):
+            if self.process.poll() is not None:
+                self.restarts += 1
+                log(f"the worker exited ({self.process.returncode}); restarting it")
+                self.process = self._start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        stop_process(self.process)
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -465,7 +500,7 @@ def main(argv: list[str]) -> int:
         web_port = stack.enter_context(
             gunicorn("config.wsgi", workers=3, threads=4, log=directory / "web.log")
         )
-        worker = subprocess.Popen(  # noqa: S603
+        worker = Supervised(
             [
                 shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery",
                 "-A",
@@ -476,14 +511,11 @@ def main(argv: list[str]) -> int:
                 "--without-gossip",
                 "--without-mingle",
             ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=(directory / "worker.log").open("w"),
+            log=directory / "worker.log",
         )
-        stack.callback(stop_process, worker)
+        stack.callback(worker.stop)
         deadline = time.monotonic() + 60
-        while len(worker_children(worker)) < 2 and time.monotonic() < deadline:
+        while len(worker_children(worker.process)) < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(2)  # its processes connect to the broker
         connection.close()
@@ -521,7 +553,7 @@ def main(argv: list[str]) -> int:
                 if OutboxMessage.objects.filter(pk__in=burst_ids, status=Status.SENT).exists():
                     break
                 time.sleep(0.05)
-            children = worker_children(worker)
+            children = worker_children(worker.process)
             if children:
                 os.kill(children[0], signal.SIGKILL)
                 killed += 1
@@ -583,6 +615,7 @@ def main(argv: list[str]) -> int:
             f"{sum(r.status == 500 for r in results)} 500s; after it "
             f"{sum(r.status == 200 for r in after_pg)} of {len(after_pg)} requests 200"
         )
+        print(f"  worker exited on its own and was restarted: {worker.restarts} times")
         print(
             f"  worker processes SIGKILLed mid-batch: {killed}; rows left sending (the one "
             f"being handed to SMTP, never resent): {len(in_flight_rows)}, of which received "
