@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.links import absolute_url
+from core.queue import enqueue
 
 from . import emails, sms
 from .errors import DeliveryError
@@ -228,12 +229,7 @@ def dispatch(message_id: int, countdown: float = 0, channel: str = Channel.EMAIL
     from .tasks import send_emails, send_texts
 
     task = send_texts if channel == Channel.SMS else send_emails
-    try:
-        task.apply_async(([message_id],), countdown=countdown)
-    except Exception:  # the broker's errors vary by transport; none may lose the row
-        logger.warning("Broker unavailable; outbox row %s waits for re-queue", message_id)
-        return False
-    return True
+    return enqueue(task, [message_id], countdown=countdown)
 
 
 def dispatch_many(message_ids: list[int]) -> int:

@@ -46,6 +46,8 @@ class LegalDocument(models.Model):
     )
     effective_date = models.DateField()
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Claimed by the announcement (once); a beat sweep announces what the broker dropped.
+    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -199,6 +201,8 @@ class SessionRecord(models.Model):
         max_length=255, blank=True, help_text="Reverse DNS name of the IP: the network provider."
     )
     signed_in_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set once the reverse lookup ran (named or not); a beat sweep redoes the rest.
+    network_host_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-signed_in_at", "-id"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +17,7 @@ from accounts.useragent import describe
 from core.consent import OPTIONAL_GROUPS
 from core.exceptions import ApplicationError
 from core.links import absolute_url
+from core.queue import enqueue, enqueue_on_commit
 from notifications.services import notify
 
 from .consent import forget_withdrawals
@@ -140,7 +140,7 @@ def document_publish(*, document: LegalDocument) -> bool:
     transaction.on_commit(bump_generation)
     from .tasks import announce_document
 
-    transaction.on_commit(partial(announce_document.delay, document.pk))
+    enqueue_on_commit(announce_document, document.pk)
     return True
 
 
@@ -152,9 +152,14 @@ def document_announce(*, document_id: int) -> int:
     """Emails every active customer who joined before `document` was published.
 
     Runs in batches, one transaction each, so a failure part-way keeps what was queued;
-    the notification outbox, not this loop, delivers. Returns how many were told.
+    the notification outbox, not this loop, delivers. A version is announced once: the
+    first run claims announced_at, a repeat returns 0. Returns how many were told.
     """
     document = LegalDocument.objects.get(pk=document_id, published_at__isnull=False)
+    if not LegalDocument.objects.filter(pk=document.pk, announced_at__isnull=True).update(
+        announced_at=timezone.now()
+    ):
+        return 0  # announced already (a repeat task, or the sweep and the task both ran)
     customers = (
         User.objects.filter(is_active=True, date_joined__lt=document.published_at)
         .order_by("pk")
@@ -234,12 +239,44 @@ def session_record_create(
     if ip:
         from .tasks import resolve_network_host
 
-        transaction.on_commit(partial(resolve_network_host.delay, record.pk))
+        enqueue_on_commit(resolve_network_host, record.pk)
     return record
 
 
 def session_record_set_network_host(*, record_id: int, host: str) -> None:
-    SessionRecord.objects.filter(pk=record_id).update(network_host=host[:255])
+    """Keeps the reverse DNS name ('' when there is none) and marks the lookup done."""
+    SessionRecord.objects.filter(pk=record_id).update(
+        network_host=host[:255], network_host_checked_at=timezone.now()
+    )
+
+
+# What a request queued and the broker may have dropped is picked up after this long.
+SWEEP_AFTER = datetime.timedelta(minutes=5)
+
+
+def pending_work_requeue(*, now: datetime.datetime | None = None, batch_size: int = 500) -> int:
+    """Beat sweep: queues again the lookups and announcements a broker outage dropped.
+
+    Both tasks are idempotent (a lookup rewrites the same name, an announcement is
+    claimed once), so a task still waiting in the broker may run twice, harmlessly.
+    Returns how many tasks were queued.
+    """
+    from .tasks import announce_document, resolve_network_host
+
+    cutoff = (now or timezone.now()) - SWEEP_AFTER
+    lookups = list(
+        SessionRecord.objects.filter(
+            ip__isnull=False, network_host_checked_at__isnull=True, signed_in_at__lt=cutoff
+        ).values_list("pk", flat=True)[:batch_size]
+    )
+    documents = list(
+        LegalDocument.objects.filter(
+            published_at__lt=cutoff, announced_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    queued = [enqueue(resolve_network_host, pk) for pk in lookups]
+    queued += [enqueue(announce_document, pk) for pk in documents]
+    return sum(queued)
 
 
 def technical_data_prune(*, now: datetime.datetime | None = None) -> int:

@@ -24,7 +24,7 @@ def resolve_network_host(record_id: int) -> None:
     try:
         host = socket.gethostbyaddr(ip)[0]
     except OSError:
-        return  # no reverse name: the IP alone stays
+        host = ""  # no reverse name: the IP alone stays
     services.session_record_set_network_host(record_id=record_id, host=host)
 
 
@@ -32,3 +32,9 @@ def resolve_network_host(record_id: int) -> None:
 def announce_document(document_id: int) -> int:
     """Tells every active customer about a newly published version; see document_announce."""
     return services.document_announce(document_id=document_id)
+
+
+@shared_task
+def requeue_pending_work() -> int:
+    """Beat job: queues again the lookups and announcements a broker outage dropped."""
+    return services.pending_work_requeue()

@@ -428,6 +428,10 @@ if PRIVACY_TECHNICAL_DATA_DAYS < 1:
     raise ImproperlyConfigured("PRIVACY_TECHNICAL_DATA_DAYS must be 1 or more.")
 # Google tag (advertising group): nothing loads without an id, nor without consent.
 GOOGLE_TAG_ID: str = env.str("GOOGLE_TAG_ID", default="")
+CELERY_BEAT_SCHEDULE["privacy-requeue-pending-work"] = {
+    "task": "privacy.tasks.requeue_pending_work",
+    "schedule": 300.0,
+}
 CELERY_BEAT_SCHEDULE["privacy-prune-technical-data"] = {
     "task": "privacy.tasks.prune_technical_data",
     "schedule": crontab(minute=37, hour=3),

@@ -185,7 +185,7 @@ def test_a_message_queued_while_redis_is_down_is_delivered_once_it_is_back(
     # Redis stops mid-run; an event commits and queues a message.
     broker.stop()
     [row] = notify(user=alice, kind="welcome", context={})
-    assert f"outbox row {row.pk} waits for re-queue" in caplog.text
+    assert f"send_emails([{row.pk}],) waits for its beat sweep" in caplog.text
     assert OutboxMessage.objects.get(pk=row.pk).status == Status.QUEUED
 
     # Redis is back, empty: nothing of the failed publish survived anywhere.
