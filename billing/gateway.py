@@ -12,6 +12,7 @@ and tests); tests may also pass their own stripe.HTTPClient through
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -53,7 +54,12 @@ class PaymentError(ApplicationError):
 
 
 class WebhookSignatureError(Exception):
-    """The payload was not signed with our webhook secret, was altered, or is too old."""
+    """The payload was not signed with our webhook secret, was altered, or its timestamp
+    is outside the tolerance (too old, or too far in the future)."""
+
+
+class WebhookPayloadError(Exception):
+    """A signed payload we cannot store: not strict JSON, or text PostgreSQL refuses."""
 
 
 @dataclass(frozen=True)
@@ -434,16 +440,63 @@ def webhook_event(*, payload: bytes, signature: str) -> dict[str, Any]:
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise WebhookSignatureError("Stripe webhooks are not configured.")
+    tolerance = stripe.Webhook.DEFAULT_TOLERANCE
     try:
-        stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"), signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
-        )
-        event = json.loads(payload)
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise WebhookSignatureError(str(exc)) from exc
+    # The library only refuses old timestamps; one far ahead is refused as well, so a
+    # signature cannot be made to stay valid for longer than the tolerance.
+    if _signed_at(signature) > time.time() + tolerance:
+        raise WebhookSignatureError("Timestamp is in the future, beyond the tolerance.")
+    try:
+        event = json.loads(payload, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise WebhookPayloadError(f"The payload is not JSON: {exc}") from exc
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
         raise WebhookSignatureError("The payload is not a Stripe event.")
+    problem = _unstorable(event, "event")
+    if problem:
+        raise WebhookPayloadError(problem)
+    for field, limit in (("id", 255), ("type", 100)):
+        value = event[field]
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            raise WebhookPayloadError(f"The event {field} must be text of 1 to {limit} characters.")
     return event
+
+
+def _signed_at(signature: str) -> int:
+    """The t= timestamp of a Stripe-Signature header (verified already)."""
+    for item in signature.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return 0
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _unstorable(value: object, where: str) -> str:
+    """Why PostgreSQL's jsonb would refuse `value` (a NUL, a lone surrogate), or ''."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"A NUL character in {where}."
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            return f"A lone surrogate in {where}."
+        return ""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _unstorable(key, f"a key of {where}") or _unstorable(item, f"{where}.{key}")
+            if problem:
+                return problem[:300]
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _unstorable(item, f"{where}[{index}]")
+            if problem:
+                return problem
+    return ""
 
 
 # --- webhook payloads ------------------------------------------------------

@@ -495,3 +495,22 @@ class VerificationHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} waits for verification #{self.case_id}"
+
+
+class StripeCustomerDeletion(models.Model):
+    """An erased customer's Stripe customer, to be deleted at Stripe (an outbox row).
+
+    Written in the erasure's transaction and handed to a worker on commit; a beat sweep
+    hands over again the rows a broker outage dropped, until Stripe has deleted it.
+    """
+
+    customer_id = models.CharField(max_length=255, unique=True)
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    error = models.TextField(blank=True, help_text="Why Stripe refused for good, if it did.")
+
+    class Meta:
+        indexes = [models.Index(fields=["deleted_at", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Deletion of {self.customer_id}"

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.personal import ErasureBlocker
+from core.queue import enqueue_on_commit
 
 from .models import (
     PAYABLE_STATUSES,
@@ -30,6 +31,7 @@ from .models import (
     PaymentMethod,
     Service,
     ServiceStatus,
+    StripeCustomerDeletion,
     StripeEvent,
     VerificationHold,
 )
@@ -186,7 +188,8 @@ def erasure_blockers(user: Any) -> list[ErasureBlocker]:
 @transaction.atomic
 def erase(user: Any) -> None:
     """Erases what billing may erase; idempotent. The Stripe customer is deleted on commit
-    by a worker (with retries), which detaches its cards at Stripe."""
+    by a worker (with retries), which detaches its cards at Stripe; the request is kept
+    as a StripeCustomerDeletion row, so a broker outage only delays it."""
     from .tasks import delete_stripe_customer
 
     account = BillingAccount.objects.select_for_update().filter(user=user).first()
@@ -201,7 +204,8 @@ def erase(user: Any) -> None:
             Q(payload__data__object__customer=customer_id)
             | Q(payload__data__object__id=customer_id)
         ).update(payload={"redacted": "customer erased", "at": timezone.now().isoformat()})
-        delete_stripe_customer.delay_on_commit(customer_id)
+        StripeCustomerDeletion.objects.get_or_create(customer_id=customer_id)
+        enqueue_on_commit(delete_stripe_customer, customer_id)
     if account is not None:
         account.vat_number = ""
         account.stripe_customer_id = ""

@@ -7,6 +7,7 @@ refuses, Stripe not configured) would fail the same way again.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import NoReturn
 
 from celery import Task, shared_task
@@ -14,9 +15,14 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
 
+from core.queue import enqueue
+
 from . import gateway
-from .services import invoices, payments
+from .services import customers, invoices, payments, stripe_events
 from .services.stripe_events import stripe_event_apply
+
+# A request's task the broker dropped is queued again after this long.
+REQUEUE_AFTER = timedelta(minutes=5)
 
 
 def _retry_if_transient(task: Task[..., object], exc: gateway.PaymentError) -> NoReturn:
@@ -99,10 +105,22 @@ def delete_stripe_customer(self: Task[[str], None], customer_id: str) -> None:
     try:
         gateway.customer_delete(customer_id=customer_id)
     except gateway.PaymentError as exc:
+        if exc.permanent:
+            customers.stripe_customer_deletion_refused(customer_id=customer_id, reason=exc.message)
         _retry_if_transient(self, exc)
+    customers.stripe_customer_deletion_done(customer_id=customer_id)
 
 
 @shared_task
 def settle_verification_holds() -> int:
     """Beat (every minute): charges held invoices whose verification case is approved."""
     return payments.verification_holds_settle()
+
+
+@shared_task
+def requeue_dropped_work() -> int:
+    """Beat job: queues again Stripe events and customer deletions a broker outage dropped."""
+    events, deletions = stripe_events.work_dropped(before=timezone.now() - REQUEUE_AFTER)
+    queued = [enqueue(process_stripe_event, pk) for pk in events]
+    queued += [enqueue(delete_stripe_customer, customer_id) for customer_id in deletions]
+    return sum(queued)

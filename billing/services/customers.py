@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from billing import gateway
-from billing.models import BillingAccount
+from billing.models import BillingAccount, StripeCustomerDeletion
 
 
 def billing_account_for(*, user: User) -> BillingAccount:
@@ -67,3 +68,17 @@ def user_for_stripe_customer(*, customer_id: str) -> User | None:
         BillingAccount.objects.select_related("user").filter(stripe_customer_id=customer_id).first()
     )
     return account.user if account else None
+
+
+def stripe_customer_deletion_done(*, customer_id: str) -> None:
+    """Marks an erased customer's Stripe customer deleted; idempotent."""
+    StripeCustomerDeletion.objects.filter(customer_id=customer_id, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), error=""
+    )
+
+
+def stripe_customer_deletion_refused(*, customer_id: str, reason: str) -> None:
+    """Records that Stripe refused the deletion for good: the sweep stops asking, staff see why."""
+    StripeCustomerDeletion.objects.filter(customer_id=customer_id, deleted_at__isnull=True).update(
+        error=reason[:2000]
+    )

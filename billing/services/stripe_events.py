@@ -7,6 +7,7 @@ services move our rows towards Stripe's state idempotently.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import gateway
-from billing.models import StripeEvent
+from billing.models import StripeCustomerDeletion, StripeEvent
 
 from . import cards, payments, refunds
 
@@ -33,6 +34,22 @@ def stripe_event_record(*, event: dict[str, Any]) -> StripeEvent:
         defaults={"type": str(event["type"])[:100], "payload": event},
     )
     return stored
+
+
+def work_dropped(*, before: datetime.datetime, limit: int = 500) -> tuple[list[int], list[str]]:
+    """What a request queued before `before` and no worker took up: stored events never
+    tried (a failed one has its error and its own retries), and customer deletions
+    Stripe has not done. Both tasks are idempotent, so a late original is harmless."""
+    events = StripeEvent.objects.filter(
+        processed_at__isnull=True, error="", received_at__lt=before
+    ).order_by("received_at")
+    deletions = StripeCustomerDeletion.objects.filter(
+        deleted_at__isnull=True, error="", requested_at__lt=before
+    ).order_by("requested_at")
+    return (
+        list(events.values_list("pk", flat=True)[:limit]),
+        list(deletions.values_list("customer_id", flat=True)[:limit]),
+    )
 
 
 def stripe_event_apply(*, event_pk: int) -> bool:

@@ -478,6 +478,10 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "billing.tasks.send_payment_reminders",
         "schedule": crontab(minute=0, hour=9),
     },
+    "billing-requeue-dropped-work": {
+        "task": "billing.tasks.requeue_dropped_work",
+        "schedule": 300.0,
+    },
     "billing-auto-charge": {
         "task": "billing.tasks.auto_charge_due_invoices",
         "schedule": crontab(minute=0, hour=6),
