@@ -18,24 +18,33 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task: Task, *args: int | str | list[int], countdown: float | None = None) -> bool:
+def enqueue(
+    task: Task[..., object], *args: int | str | list[int], countdown: float | None = None
+) -> bool:
     """Publishes task(*args) now; returns whether the broker took it.
 
     Arguments are ids (tasks load fresh state), and they are logged on a refusal, so
     they must never be personal data or secrets.
     """
+
+    def publish() -> None:
+        if countdown is None:
+            task.apply_async(args)
+        else:
+            task.apply_async(args, countdown=countdown)
+
     if task.app.conf.task_always_eager:
         # In-process (embedded default, tests): the task's own errors must surface.
-        task.apply_async(args, countdown=countdown)
+        publish()
         return True
     try:
-        task.apply_async(args, countdown=countdown)
+        publish()
     except Exception:  # the broker's errors vary by transport; none may fail the request
         logger.warning("Broker unavailable: %s%r waits for its beat sweep.", task.name, args)
         return False
     return True
 
 
-def enqueue_on_commit(task: Task, *args: int | str | list[int]) -> None:
+def enqueue_on_commit(task: Task[..., object], *args: int | str | list[int]) -> None:
     """enqueue() once the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(partial(enqueue, task, *args))
