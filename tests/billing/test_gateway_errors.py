@@ -113,7 +113,7 @@ def test_the_event_task_does_not_retry_a_permanent_error(fake_stripe, card_event
     assert card_event.processed_at is None
 
 
-def test_deleting_a_customer_retries_transient_errors_only(fake_stripe, eager_retries):
+def test_deleting_a_customer_retries_transient_errors_only(db, fake_stripe, eager_retries):
     route, calls = failing(5, stripe_error(500, "api_error"))
     fake_stripe({("DELETE", "/v1/customers/cus_Gone"): route})
     tasks.delete_stripe_customer.delay("cus_Gone").get()
