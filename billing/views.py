@@ -7,11 +7,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
+from core.redirects import redirect_to_next, safe_next_path
 from verification.risk import visitor_from_request
 from verification.services import order_risk_record
 
@@ -29,15 +28,6 @@ from .forms import (
 from .models import Invoice, InvoiceStatus, PaymentMethod, PaymentStatus
 from .pdf import html_to_pdf
 from .services import cards, customers, orders, payments
-
-
-def _back(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse(fallback)
 
 
 @require_GET
@@ -61,7 +51,7 @@ def currency_set(request: HttpRequest) -> HttpResponse:
     form = CurrencyForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Unknown currency.", status=400, content_type="text/plain")
-    response = redirect(_back(request, "billing:plans"))
+    response = redirect_to_next(request, request.POST.get("next"), "billing:plans")
     remember_currency(request, response, form.cleaned_data["currency"])
     return response
 
@@ -302,7 +292,7 @@ def card_add(request: HttpRequest) -> HttpResponse:
         {
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-            "next": request.GET.get("next", ""),
+            "next": safe_next_path(request, request.GET.get("next")),
         },
     )
 
@@ -332,7 +322,7 @@ def card_setup_complete(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("billing:payment_methods")
     messages.success(request, f"{card} is saved.")
-    return redirect(_back(request, "billing:payment_methods"))
+    return redirect_to_next(request, request.POST.get("next"), "billing:payment_methods")
 
 
 @login_required

@@ -10,8 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,6 +21,7 @@ from core.consent import (
     ConsentRequest,
     consent_state,
 )
+from core.redirects import redirect_to_next
 
 from . import consent, notice, selectors, services
 from .client import client_ip
@@ -41,20 +40,8 @@ MAX_VERSION = 2**31 - 1  # the database column's ceiling
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> HttpResponseRedirect:
-    """A redirect to `candidate` when it is a path on this site, else to the cookie page.
-
-    Only a path is followed: a bare word given to redirect() is looked up as a URL name
-    (and an unknown one raised a 500).
-    """
-    if (
-        candidate
-        and candidate.startswith("/")
-        and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return HttpResponseRedirect(candidate)
-    return HttpResponseRedirect(reverse("privacy:cookies"))
+    """A redirect to `candidate` when it is a path on this site, else to the cookie page."""
+    return redirect_to_next(request, candidate, "privacy:cookies")
 
 
 def _cookies_page(request: HttpRequest, form: ConsentForm, status: int = 200) -> HttpResponse:
