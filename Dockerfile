@@ -1,5 +1,7 @@
 # Production image: gunicorn serving OnePanel, the same image runs the Celery worker and beat.
-# The access log leaves out client IPs and query strings: no personal data in logs.
+# gunicorn's settings are config/gunicorn.py: workers from the CPU count (WEB_CONCURRENCY
+# overrides), timeouts, graceful restarts, and an access log of URL patterns without
+# client IPs, query strings or tokens.
 FROM python:3.13-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -20,4 +22,5 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.base DEBUG=false python manage.py col
 
 USER onepanel
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(L)s"]
+# exec form: gunicorn is PID 1 and gets docker's SIGTERM for a graceful stop.
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]

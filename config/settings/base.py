@@ -374,23 +374,48 @@ CELERY_TASK_ROUTES = {
     "billing.tasks.*": {"queue": "billing"},
 }
 CELERY_BEAT_SCHEDULE = {
+    # /healthz reports a worker missing when this has not run for 2 minutes.
+    "core-worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 30.0},
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
 }
 
+# LOG_FORMAT=json writes one JSON object a line (python-json-logger) for log shippers.
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+LOG_FORMATTERS: dict[str, dict[str, Any]] = {
+    "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "json": {
+        "()": "core.logs.JsonFormatter",
+        "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    },
+}
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"default": LOG_FORMATTERS[LOG_FORMAT]},
+    # No secret from a path (reset keys, unsubscribe tokens) reaches any log line.
+    "filters": {"redact_paths": {"()": "core.logs.RedactPathsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "default",
+            "filters": ["redact_paths"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Request lines carry paths with tokens and emails; keep them out of logs.
         "django.server": {"level": "WARNING"},
     },
 }
+
+# With JSON logs, workers and beat log through LOGGING too instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER: bool = LOG_FORMAT != "json"
 
 # --- notifications ---
 # The sender named in every email's layout (and its postal address, which

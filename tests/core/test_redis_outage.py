@@ -36,10 +36,12 @@ def broker_down() -> Iterator[None]:
 
 @pytest.fixture
 def redis_down(settings, broker_down) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = dead
     settings.CACHES = {
         "default": {
             "BACKEND": "core.cache.FailSoftRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "LOCATION": dead,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
@@ -123,4 +125,4 @@ def test_with_redis_down_sign_in_privacy_and_terms_answer_and_healthz_says_503(
     assert client.get("/terms/").status_code == 200
     health = client.get("/healthz")
     assert health.status_code == 503
-    assert json.loads(health.content)["cache"] == "unavailable"
+    assert json.loads(health.content)["redis"] == "unavailable"

@@ -1,0 +1,86 @@
+"""Gunicorn settings for OnePanel: `gunicorn -c config/gunicorn.py config.wsgi`.
+
+Used by the Dockerfile and docker-compose. Each value may be overridden from the
+environment (GUNICORN_BIND, WEB_CONCURRENCY, GUNICORN_TIMEOUT, LOG_FORMAT).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Sync workers: (2 x cores) + 1, gunicorn's own rule of thumb for I/O-bound Django.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+# A request still running after this is killed and its worker replaced; a PDF or a Stripe
+# call fits well within it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM (docker stop, a deploy) or SIGHUP (reload), workers finish what they serve.
+graceful_timeout = 30
+keepalive = 5
+# Workers are replaced, gracefully and not all at once, after this many requests: a slow
+# leak in a library never grows without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Headers a reverse proxy may set are trusted from these addresses only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+accesslog = "-"
+errorlog = "-"
+# Method, the path's URL pattern (no token, no query string), status, bytes, seconds.
+# No client address, user agent or referrer: the access log holds no personal data.
+access_log_format = "%(m)s %(U)s %(s)s %(b)s %(L)s"
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
+    """Gunicorn's logger with every atom that could carry a secret or personal data
+    replaced: the path becomes its URL pattern (core.redact), the query string, request
+    line, client address, user agent, referrer and headers are dropped."""
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any
+    ) -> dict[str, Any]:
+        from core.redact import redact_path
+
+        atoms = {
+            key: value
+            for key, value in super().atoms(resp, req, environ, request_time).items()
+            if not key.startswith("{")
+        }
+        path = redact_path(environ.get("PATH_INFO", ""))
+        atoms.update(
+            U=path,
+            q="",
+            r=f"{atoms['m']} {path} {atoms['H']}",
+            h="-",
+            u="-",
+            a="-",
+            f="-",
+        )
+        return atoms
+
+
+logger_class = RedactingLogger
+
+if os.environ.get("LOG_FORMAT", "plain") == "json":
+    # The same JSON lines as Django's own logging (config/settings/base.py).
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "core.logs.JsonFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            }
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json"},
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }
