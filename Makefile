@@ -13,7 +13,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install worker beat bench soak clean
+.PHONY: run test lint format install worker beat bench soak attack clean
 
 $(BIN)/activate:
 	@if [ -z "$(PYTHON)" ]; then echo "OnePanel needs Python 3.12 or newer (e.g. 'pyenv install 3.13')." >&2; exit 1; fi
@@ -45,6 +45,11 @@ test: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The attack run (also part of `make test`): gunicorn with config/gunicorn.py under
+# config.settings.production on loopback, replaying the cases of issue 8 (docs/security.md).
+attack: install
+	$(BIN)/pytest -m attack
 
 lint: install
 	$(BIN)/ruff check .

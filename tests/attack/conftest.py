@@ -1,0 +1,209 @@
+"""The attack run: OnePanel under config.settings.production, served by gunicorn with
+config/gunicorn.py on loopback, against the test database, a Redis of its own and an
+SMTP catcher; each test replays cases of an attack run (issue 8) over real HTTP.
+
+Requests carry X-Forwarded-Proto: https, as from the TLS proxy production sits behind,
+and X-Forwarded-For with one trusted proxy, so a test can speak from several addresses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
+from django.db import connection
+
+from tests.commands import run_manage
+from tests.notifications.conftest import SmtpRecorder, free_port
+from tests.notifications.test_broker_outage import RedisServer
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+STRIPE_WEBHOOK_SECRET = "whsec_attack"
+TWILIO_AUTH_TOKEN = "attack-twilio-token"
+CLIENT_IP = "198.51.100.7"
+
+
+@dataclass
+class App:
+    """The running app: its URL, environment and everything gunicorn wrote."""
+
+    url: str
+    env: dict[str, str]
+    redis: RedisServer
+    smtp: SmtpRecorder
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def log(self) -> str:
+        return "".join(self.output)
+
+    def client(self, ip: str = CLIENT_IP) -> Client:
+        return Client(self.url, ip=ip)
+
+
+class Client:
+    """requests with the proxy's headers, the CSRF dance and our cookie policy."""
+
+    def __init__(self, base: str, ip: str) -> None:
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-For": ip,
+                "Origin": base.replace("http://", "https://"),
+                "Referer": base.replace("http://", "https://") + "/",
+            }
+        )
+
+    def request(self, method: str, path: str, **kwargs: object) -> requests.Response:
+        kwargs.setdefault("allow_redirects", False)
+        kwargs.setdefault("timeout", 30)
+        # Production cookies are Secure (__Host-), which requests sends over https only:
+        # the TLS proxy is stood in for by a header, so send them as a browser would.
+        headers: dict[str, str] = dict(kwargs.pop("headers", None) or {})  # type: ignore[call-overload]
+        jar = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.session.cookies)
+        if jar:
+            headers["Cookie"] = jar
+        response: requests.Response = self.session.request(
+            method,
+            self.base + path,
+            headers=headers,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        return response
+
+    def get(self, path: str, **kwargs: object) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def csrf_token(self, path: str) -> str:
+        page = self.get(path, allow_redirects=True)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert found, f"No CSRF token on {path} ({page.status_code})"
+        return found.group(1)
+
+    def submit(
+        self, path: str, data: dict[str, str], form_page: str | None = None
+    ) -> requests.Response:
+        """GETs the form page for its CSRF token, then POSTs `data` to `path`."""
+        token = self.csrf_token(form_page or path)
+        return self.request("POST", path, data={"csrfmiddlewaretoken": token, **data})
+
+
+def _production_env(*, port: int, redis_url: str, smtp_port: int) -> dict[str, str]:
+    db = connection.settings_dict
+    return {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": Fernet.generate_key().decode() * 2,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"https://127.0.0.1:{port}",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": redis_url,
+        "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "DOCUMENT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=2",
+        "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
+        "STRIPE_SECRET_KEY": "sk_test_attack",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_attack",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "SMS_BACKEND": "notifications.sms.ConsoleBackend",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        # The attack run logs as JSON lines (issue 15): tests read and parse them.
+        "LOG_FORMAT": "json",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def _static_files() -> None:
+    """Under DEBUG=false the manifest storage needs collectstatic before any page."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DEBUG": "false",
+    }
+    result = run_manage("collectstatic", "--noinput", "-v0", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def app(django_db_setup, django_db_blocker, _static_files) -> Iterator[App]:
+    port = free_port()
+    redis = RedisServer(free_port())
+    redis.start()
+    smtp = SmtpRecorder()
+    smtp_port = free_port()
+    controller = Controller(smtp, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    with django_db_blocker.unblock():
+        env = _production_env(port=port, redis_url=redis.url, smtp_port=smtp_port)
+    process = subprocess.Popen(  # noqa: S603 (our own binary and arguments)
+        [str(GUNICORN), "-c", "config/gunicorn.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    running = App(url=f"http://127.0.0.1:{port}", env=env, redis=redis, smtp=smtp, process=process)
+
+    def read() -> None:
+        assert process.stdout
+        for line in process.stdout:
+            running.output.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(running.url + "/", timeout=10, headers={"X-Forwarded-Proto": "https"})
+            break
+        except requests.RequestException:
+            if process.poll() is not None:
+                break
+            time.sleep(0.2)
+    else:
+        process.kill()
+    if process.poll() is not None:
+        pytest.fail("gunicorn did not start:\n" + running.log())
+    try:
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        controller.stop()
+        redis.stop()
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(transactional_db) -> None:
+    """The transactional database is emptied after each test, migration data included:
+    declare the cookie groups and first policy versions again (idempotent)."""
+    from django.apps import apps
+
+    importlib.import_module("privacy.migrations.0002_declare_cookies_and_first_documents").declare(
+        apps, None
+    )
