@@ -249,10 +249,7 @@ def dispatch_many(message_ids: list[int]) -> int:
         ids = [pk for pk in message_ids if channels.get(pk) == channel]
         for start in range(0, len(ids), DELIVERY_BATCH):
             batch = ids[start : start + DELIVERY_BATCH]
-            try:
-                task.apply_async((batch,))
-            except Exception:  # the broker's errors vary by transport; none may lose a row
-                logger.warning("Broker unavailable; outbox row %s waits for re-queue", batch[0])
+            if not enqueue(task, batch):
                 logger.warning(
                     "%s more outbox rows wait for re-queue", len(message_ids) - handed - 1
                 )
