@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
@@ -72,7 +74,23 @@ def test_the_database_down_is_503(client, monkeypatch):
     assert response.json()["database"] == "unavailable"
 
 
-def test_a_real_worker_heartbeat_makes_it_healthy(client, celery_worker, settings):  # noqa: F811
+@pytest.fixture
+def _root_logging_kept() -> Iterator[None]:
+    """An in-process Celery worker sets the root logger's level (to ERROR) and handlers:
+    put them back, or later tests' WARNING records vanish."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
+def test_a_real_worker_heartbeat_makes_it_healthy(
+    client,
+    _root_logging_kept,
+    celery_worker,  # noqa: F811
+    settings,
+):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     worker_heartbeat.delay()
 
