@@ -21,10 +21,12 @@ from .models import (
     Price,
     Product,
     Service,
+    ServiceStatus,
+    ServiceTransition,
     StripeEvent,
     TaxRate,
 )
-from .services import payments, refunds
+from .services import cancellations, lifecycle, payments, refunds
 
 
 def _with_fraud_score(queryset: QuerySet, subject: RiskSubject) -> QuerySet:
@@ -48,8 +50,8 @@ class PriceInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "is_active", "sort_order")
-    list_filter = ("kind", "is_active")
+    list_display = ("name", "kind", "group", "server_group", "package", "is_active", "sort_order")
+    list_filter = ("kind", "is_active", "group", "server_group")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [PriceInline]
@@ -101,14 +103,70 @@ class OrderAdmin(admin.ModelAdmin):
         return _fraud_score_detail(RiskSubject.ORDER, order.pk)
 
 
+class ServiceTransitionInline(admin.TabularInline):
+    model = ServiceTransition
+    extra = 0
+    fields = ("created_at", "from_status", "to_status", "actor", "job", "reason")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ServiceTransition]:
+        return super().get_queryset(request).select_related("actor")
+
+
+class CancellationWaitingFilter(admin.SimpleListFilter):
+    title = "cancellation"
+    parameter_name = "cancellation"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[str, str]]:
+        return [("waiting", "Requested, not run yet")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Service]) -> QuerySet[Service]:
+        if self.value() == "waiting":
+            return queryset.filter(cancel_at__isnull=False, status__in=cancellations.CANCELLABLE)
+        return queryset
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("pk", "product", "user", "status", "cycle", "next_due_date")
-    list_filter = ("status", "cycle", "product")
+    list_display = ("pk", "product", "user", "status", "cycle", "next_due_date", "cancel_at")
+    list_filter = ("status", CancellationWaitingFilter, "cycle", "product")
     search_fields = ("user__email", "product__name")
-    raw_id_fields = ("user", "order")
+    raw_id_fields = ("user", "order", "account")
     list_select_related = ("product", "user")
     date_hierarchy = "next_due_date"
+    # The status moves only through the lifecycle (the actions below), each change recorded.
+    readonly_fields = (
+        "status",
+        "activated_at",
+        "suspended_at",
+        "terminated_at",
+        "account",
+        "cancel_at",
+        "cancel_when",
+        "cancel_reason",
+        "cancel_requested_at",
+    )
+    inlines = [ServiceTransitionInline]
+    actions = ["retry_provisioning", "undo_cancellation"]
+
+    @admin.action(description="Retry setting up (failed services)")
+    def retry_provisioning(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        retried = 0
+        for service in queryset.filter(status=ServiceStatus.FAILED):
+            retried += lifecycle.service_provision_retry(service=service, actor=request.user)
+        self.message_user(request, f"{retried} service(s) queued to be set up again.")
+
+    @admin.action(description="Undo the cancellation request")
+    def undo_cancellation(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        undone = sum(
+            cancellations.service_cancel_undo(service=service, actor=request.user)
+            for service in queryset
+        )
+        self.message_user(request, f"{undone} cancellation(s) withdrawn.")
 
 
 class InvoiceLineInline(admin.TabularInline):

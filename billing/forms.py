@@ -4,8 +4,9 @@ import re
 
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 
-from .models import BillingCycle, PaymentMethod, Product
+from .models import BillingCycle, CancelWhen, PaymentMethod, Product
 
 VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,12}$")
 
@@ -77,3 +78,26 @@ class SetupCompleteForm(forms.Form):
 
 class PaymentReturnForm(forms.Form):
     payment_intent = forms.RegexField(regex=r"^pi_[A-Za-z0-9_]+$", max_length=255)
+
+
+class CancelServiceForm(forms.Form):
+    when = forms.ChoiceField(
+        label="When",
+        choices=CancelWhen.choices,
+        widget=forms.RadioSelect,
+        initial=CancelWhen.END_OF_PERIOD,
+    )
+    reason = forms.CharField(
+        label="Why are you leaving? (optional)", max_length=255, required=False
+    )
+    confirm = forms.BooleanField(
+        label="I understand the account and its files are removed when the cancellation runs."
+    )
+
+
+class ChangePlanForm(forms.Form):
+    product = forms.ModelChoiceField(label="New plan", queryset=Product.objects.none())
+
+    def __init__(self, *args, options: QuerySet[Product], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = options

@@ -14,11 +14,14 @@ from django.contrib.auth import get_user_model
 from notifications.services import notify
 
 
-def tell_customer(*, user: Any, kind: str, context: dict[str, Any]) -> None:
-    """Queues the transactional email `kind` to `user` (nobody when the user is gone)."""
+def tell_customer(
+    *, user: Any, kind: str, context: dict[str, Any], body_secret: bool = False
+) -> None:
+    """Queues the transactional email `kind` to `user` (nobody when the user is gone).
+    A `body_secret` message (a first password) loses its body once sent."""
     if user is None or not user.is_active or not user.email:
         return
-    notify(user=user, kind=kind, context=context, category="transactional")
+    notify(user=user, kind=kind, context=context, category="transactional", body_secret=body_secret)
 
 
 def tell_staff(*, kind: str, context: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ MODELS = (
     StripeEvent,
     VerificationHold,
 )
+from .services import lifecycle
 
 
 def _date(value: Any) -> str:
@@ -195,9 +196,14 @@ def erase(user: Any) -> None:
     account = BillingAccount.objects.select_for_update().filter(user=user).first()
     customer_id = account.stripe_customer_id if account else ""
     PaymentMethod.objects.filter(user=user).delete()
-    Service.objects.filter(user=user).exclude(status=ServiceStatus.CANCELLED).update(
-        status=ServiceStatus.CANCELLED, next_due_date=None
+    # Erased customers' services end, and come off their panels (on a worker).
+    ended = lifecycle.services_transition(
+        ids=Service.objects.filter(user=user).values_list("pk", flat=True),
+        to=ServiceStatus.CANCELLED,
+        job="privacy_erasure",
+        reason="the customer's data was erased",
     )
+    lifecycle.sync_later(ended)
     Invoice.objects.filter(user=user).update(billing_email="")
     if customer_id:
         StripeEvent.objects.filter(

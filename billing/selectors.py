@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from provisioning.modules import MODULES
 
 from .models import (
+    ChangeStatus,
     HoldStatus,
     Invoice,
     PaymentMethod,
@@ -18,6 +22,7 @@ from .models import (
     ServiceStatus,
     VerificationHold,
 )
+from .services.changes import change_options, change_quote
 from .services.orders import CartLine
 
 
@@ -52,7 +57,7 @@ def recommended_products(*, user: Any, currency: str, limit: int = 3) -> list[Pr
         return []
     owned = list(
         Service.objects.filter(user=user)
-        .exclude(status=ServiceStatus.CANCELLED)
+        .exclude(status__in=[ServiceStatus.CANCELLED, ServiceStatus.TERMINATED])
         .values_list("product_id", "product__kind")
     )
     if not owned:
@@ -122,3 +127,30 @@ def invoice_document(*, invoice: Invoice) -> dict[str, Any]:
 def invoice_verification_hold(*, invoice: Invoice) -> VerificationHold | None:
     """The hold that keeps `invoice` from being charged until verification approves."""
     return VerificationHold.objects.filter(invoice=invoice, status=HoldStatus.WAITING).first()
+
+
+def service_page(*, service: Service) -> dict[str, Any]:
+    """What the service page shows: the service, its account on the panel (if any),
+    usage the panel last reported, plan changes with their prorated price, the recent
+    history and an upgrade waiting for payment."""
+    account = service.account
+    quotes = []
+    today = timezone.localdate()
+    if service.status == ServiceStatus.ACTIVE and service.cancel_at is None:
+        for product in change_options(service=service):
+            quotes.append(change_quote(service=service, product=product, today=today))
+    return {
+        "service": service,
+        "account": account,
+        "password_waiting": bool(account and account.password_once_encrypted),
+        "sso_available": bool(
+            account
+            and service.status == ServiceStatus.ACTIVE
+            and MODULES[account.server.group.module].has_sso
+        ),
+        "quotes": quotes,
+        "open_change": service.changes.filter(status=ChangeStatus.AWAITING_PAYMENT)
+        .select_related("to_product", "invoice")
+        .first(),
+        "transitions": list(service.transitions.all()[:10]),
+    }

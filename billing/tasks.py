@@ -16,16 +16,20 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.queue import enqueue
+from provisioning.modules.base import ModuleError
 
 from . import gateway
-from .services import customers, invoices, payments, stripe_events
+from .models import Service, ServiceStatus
+from .services import cancellations, customers, invoices, lifecycle, payments, stripe_events
 from .services.stripe_events import stripe_event_apply
 
 # A request's task the broker dropped is queued again after this long.
 REQUEUE_AFTER = timedelta(minutes=5)
 
 
-def _retry_if_transient(task: Task[..., object], exc: gateway.PaymentError) -> NoReturn:
+def _retry_if_transient(
+    task: Task[..., object], exc: gateway.PaymentError | ModuleError
+) -> NoReturn:
     """Retries `task` with backoff when `exc` may pass (until max_retries, then `exc`
     is raised); raises `exc` at once when it is permanent."""
     if exc.permanent:
@@ -124,3 +128,70 @@ def requeue_dropped_work() -> int:
     queued = [enqueue(process_stripe_event, pk) for pk in events]
     queued += [enqueue(delete_stripe_customer, customer_id) for customer_id in deletions]
     return sum(queued)
+
+
+# --- the service lifecycle on panels -----------------------------------------
+
+
+@shared_task(bind=True, max_retries=6)
+def sync_service(self: Task, service_id: int) -> str:
+    """Makes the panel match the service (lifecycle.service_sync). A set-up that fails
+    for good, or still fails after the retries, marks the service failed and tells
+    staff once; other actions raise for the worker's log and the module log."""
+    try:
+        return lifecycle.service_sync(service_id=service_id)
+    except ModuleError as exc:
+        out_of_retries = self.request.retries >= self.max_retries
+        status = Service.objects.values_list("status", flat=True).get(pk=service_id)
+        if status == ServiceStatus.PROVISIONING and (exc.permanent or out_of_retries):
+            lifecycle.service_provision_failed(service_id=service_id, reason=exc.message)
+            return ServiceStatus.FAILED
+        _retry_if_transient(self, exc)
+
+
+@shared_task
+def run_cancellation(service_id: int) -> bool:
+    return cancellations.service_cancel_run(service_id=service_id, today=timezone.localdate())
+
+
+@shared_task
+def run_due_cancellations() -> int:
+    ids = cancellations.cancellations_due(today=timezone.localdate())
+    for service_id in ids:
+        run_cancellation.delay(service_id)
+    return len(ids)
+
+
+@shared_task
+def terminate_overdue_services() -> int:
+    ids = cancellations.services_to_terminate(
+        today=timezone.localdate(), after_days=settings.BILLING_TERMINATE_AFTER_DAYS
+    )
+    for service_id in ids:
+        cancellations.service_terminate_overdue(
+            service_id=service_id, after_days=settings.BILLING_TERMINATE_AFTER_DAYS
+        )
+    return len(ids)
+
+
+@shared_task
+def refresh_service_usage() -> int:
+    """Hourly: usage of active accounts, read from their panels for the service page."""
+    ids = list(
+        Service.objects.filter(status=ServiceStatus.ACTIVE, account__isnull=False).values_list(
+            "account_id", flat=True
+        )
+    )
+    for account_id in ids:
+        refresh_account_usage.delay(account_id)
+    return len(ids)
+
+
+@shared_task(bind=True, max_retries=2)
+def refresh_account_usage(self: Task, account_id: int) -> None:
+    from provisioning.services import account_usage_refresh
+
+    try:
+        account_usage_refresh(account_id=account_id)
+    except ModuleError as exc:
+        _retry_if_transient(self, exc)

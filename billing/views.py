@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,10 +9,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
 from core.redirects import redirect_to_next, safe_next_path
+from provisioning.modules.base import ModuleError
+from provisioning.services import account_password_take, account_sso_url
 from verification.risk import visitor_from_request
 from verification.services import order_risk_record
 
@@ -19,15 +24,28 @@ from .cart import cart_add, cart_clear, cart_lines, cart_remove, cart_token
 from .currency import display_currency, remember_currency
 from .forms import (
     AddToCartForm,
+    CancelServiceForm,
+    ChangePlanForm,
     CheckoutForm,
     CurrencyForm,
     PayInvoiceForm,
     PaymentReturnForm,
     SetupCompleteForm,
 )
-from .models import Invoice, InvoiceStatus, PaymentMethod, PaymentStatus
+from .models import (
+    CancelWhen,
+    Invoice,
+    InvoiceStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Service,
+    ServiceStatus,
+)
 from .pdf import html_to_pdf
-from .services import cards, customers, orders, payments
+from .services import cancellations, cards, changes, customers, orders, payments
+from .services.changes import change_options
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -145,6 +163,108 @@ def service_list(request: HttpRequest) -> HttpResponse:
         "billing/services.html",
         {"services": selectors.customer_services(user=request.user)},
     )
+
+
+def _service_of(request: HttpRequest, pk: int) -> Service:
+    return get_object_or_404(
+        Service.objects.select_related("product", "account__server__group"),
+        pk=pk,
+        user=request.user,
+    )
+
+
+def _service_page(request: HttpRequest, service: Service, **extra: object) -> HttpResponse:
+    context = selectors.service_page(service=service)
+    context.setdefault("cancel_form", CancelServiceForm())
+    context.setdefault("change_form", ChangePlanForm(options=change_options(service=service)))
+    context.update(extra)
+    return render(request, "billing/service_detail.html", context)
+
+
+@login_required
+@require_GET
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _service_page(request, _service_of(request, pk))
+
+
+@login_required
+@require_POST
+def service_credentials(request: HttpRequest, pk: int) -> HttpResponse:
+    """Shows the first password once; it is forgotten as it is shown."""
+    service = _service_of(request, pk)
+    password = account_password_take(account_id=service.account_id) if service.account_id else ""
+    if not password:
+        messages.info(request, "The first password was shown already. Reset it in the panel.")
+        return redirect("billing:service_detail", pk=service.pk)
+    response = _service_page(request, service, password=password)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def service_login(request: HttpRequest, pk: int) -> HttpResponse:
+    """Single sign-on: a one-time link from the panel, followed at once."""
+    service = _service_of(request, pk)
+    url = ""
+    if service.account_id and service.status == ServiceStatus.ACTIVE:
+        try:
+            url = account_sso_url(account_id=service.account_id)
+        except ModuleError as exc:
+            logger.warning("SSO for service %s failed: %s", service.pk, exc.message)
+    if not url:
+        messages.error(request, "The panel's login is not available right now. Try again soon.")
+        return redirect("billing:service_detail", pk=service.pk)
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def service_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _service_of(request, pk)
+    form = CancelServiceForm(request.POST)
+    if not form.is_valid():
+        return _service_page(request, service, cancel_form=form)
+    try:
+        service = cancellations.service_cancel_request(
+            service=service,
+            when=form.cleaned_data["when"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if service.cancel_when == CancelWhen.IMMEDIATELY:
+            messages.success(request, "Cancelled: the account is being removed now.")
+        else:
+            messages.success(
+                request, f"{service.product.name} ends on {service.cancel_at:%-d %b %Y}."
+            )
+    return redirect("billing:service_detail", pk=service.pk)
+
+
+@login_required
+@require_POST
+def service_change(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _service_of(request, pk)
+    form = ChangePlanForm(request.POST, options=change_options(service=service))
+    if not form.is_valid():
+        return _service_page(request, service, change_form=form)
+    try:
+        change = changes.service_change_request(
+            service=service, product=form.cleaned_data["product"], today=timezone.localdate()
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:service_detail", pk=service.pk)
+    if change.invoice_id:
+        messages.success(
+            request, f"Pay this invoice and {change.to_product.name} replaces your plan."
+        )
+        return redirect("billing:invoice_detail", pk=change.invoice_id)
+    messages.success(request, f"Your plan is now {change.to_product.name}.")
+    return redirect("billing:service_detail", pk=service.pk)
 
 
 @login_required

@@ -121,8 +121,12 @@ def notify(
     category: str = Category.TRANSACTIONAL,
     channels: Iterable[str] = (Channel.EMAIL,),
     headers: dict[str, str] | None = None,
+    body_secret: bool = False,
 ) -> list[OutboxMessage]:
     """Queues a message of `kind` to `user` on each channel the customer allows.
+
+    With `body_secret` (a first password, a one-time link) the body is removed from
+    the row once it is sent.
 
     The rows are rendered now and written in the caller's transaction (a
     rolled-back caller sends nothing); they are handed to a worker when that
@@ -148,6 +152,7 @@ def notify(
         row = build(user=user, kind=kind, context=context, category=category)
         if channel == Channel.EMAIL and headers:
             row.headers = {**row.headers, **headers}
+        row.body_secret = body_secret
         rows.append(row)
     if not rows:
         return []

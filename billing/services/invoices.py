@@ -18,6 +18,7 @@ from accounts.models import User
 from billing.models import (
     PAYABLE_STATUSES,
     BillingCycle,
+    ChangeStatus,
     DocumentCounter,
     Invoice,
     InvoiceLine,
@@ -33,6 +34,7 @@ from billing.money import format_money, percent_of
 from billing.notices import tell_customer
 from core.links import absolute_url
 
+from . import lifecycle
 from .customers import billing_account_for, customer_snapshot
 
 # --- numbers ---------------------------------------------------------------
@@ -193,30 +195,44 @@ def invoice_context(invoice: Invoice) -> dict[str, str]:
 # --- paid ------------------------------------------------------------------
 
 
-def _activate_services_of(invoice: Invoice) -> None:
-    """Services billed on a paid invoice run until the end of the period paid for."""
-    now = timezone.now()
-    for line in invoice.lines.filter(service__isnull=False).select_related("service"):
-        service = line.service
-        if service is None:  # filtered out above; a one-off line bills no service
-            continue
+def _services_paid_on(invoice: Invoice) -> None:
+    """What paying `invoice` does to the services it bills: a new service starts being
+    set up, a renewal extends the period (and lifts a suspension), and an upgrade it
+    charged for takes effect. The panel follows on a worker (lifecycle.service_sync)."""
+    job, reason = "invoice_mark_paid", f"invoice {invoice.number} paid"
+    to_sync: list[int] = []
+    lines = invoice.lines.filter(service__isnull=False, period_start__isnull=False)
+    for line in lines.select_related("service"):
+        service = (
+            Service.objects.select_for_update(of=("self",))
+            .select_related("product")
+            .get(pk=line.service_id)
+        )
         if service.status == ServiceStatus.PENDING:
-            service.status = ServiceStatus.ACTIVE
-            service.activated_at = now
-            service.next_due_date = line.period_end
+            Service.objects.filter(pk=service.pk).update(next_due_date=line.period_end)
+            lifecycle.service_start(service=service, job=job, reason=reason)
         elif service.next_due_date == line.period_start:
-            service.next_due_date = line.period_end
+            # Paying the next period is choosing to keep the service.
+            Service.objects.filter(pk=service.pk).update(
+                next_due_date=line.period_end,
+                cancel_at=None,
+                cancel_when="",
+                cancel_reason="",
+                cancel_requested_at=None,
+            )
             if service.status == ServiceStatus.SUSPENDED:
-                service.status = ServiceStatus.ACTIVE
-                service.suspended_at = None
-        else:
-            continue
-        service.save(update_fields=["status", "activated_at", "next_due_date", "suspended_at"])
+                lifecycle.service_transition(
+                    service_id=service.pk, to=ServiceStatus.ACTIVE, job=job, reason=reason
+                )
+                to_sync.append(service.pk)
+    for change in invoice.service_changes.filter(status=ChangeStatus.AWAITING_PAYMENT):
+        lifecycle.service_change_apply(change=change)
+    lifecycle.sync_later(to_sync)
 
 
 @transaction.atomic
 def invoice_mark_paid(*, invoice: Invoice) -> bool:
-    """Marks a payable invoice paid and starts (or extends) its services.
+    """Marks a payable invoice paid and starts (or extends, or upgrades) its services.
 
     Idempotent: a conditional update means only the first call changes anything;
     it returns whether this call did.
@@ -227,7 +243,7 @@ def invoice_mark_paid(*, invoice: Invoice) -> bool:
     if not updated:
         return False
     invoice.refresh_from_db()
-    _activate_services_of(invoice)
+    _services_paid_on(invoice)
     if invoice.order_id:
         Order.objects.filter(pk=invoice.order_id, status=OrderStatus.PENDING).update(
             status=OrderStatus.PAID
@@ -255,6 +271,7 @@ def renewals_generate(*, today: dt.date, days_ahead: int, batch_size: int = 20_0
     )
     due = Service.objects.filter(
         status=ServiceStatus.ACTIVE,
+        cancel_at__isnull=True,  # a cancellation waiting to run: no next period
         next_due_date__isnull=False,
         next_due_date__lte=today + dt.timedelta(days=days_ahead),
     ).exclude(Exists(already_billed))
@@ -460,7 +477,8 @@ def invoices_mark_overdue(*, today: dt.date) -> list[int]:
 
 @transaction.atomic
 def services_suspend_overdue(*, today: dt.date, grace_days: int) -> list[int]:
-    """Suspends active services whose invoice has been overdue more than `grace_days`.
+    """Suspends active services whose invoice has been overdue more than `grace_days`,
+    each change recorded, and queues the panel's suspension.
 
     Set-based and idempotent: returns the ids suspended by this run.
     """
@@ -469,15 +487,15 @@ def services_suspend_overdue(*, today: dt.date, grace_days: int) -> list[int]:
         invoice__status=InvoiceStatus.OVERDUE,
         invoice__due_date__lt=today - dt.timedelta(days=grace_days),
     )
-    ids = list(
-        Service.objects.filter(status=ServiceStatus.ACTIVE)
-        .filter(Exists(overdue_line))
-        .values_list("pk", flat=True)
+    ids = Service.objects.filter(status=ServiceStatus.ACTIVE).filter(Exists(overdue_line))
+    suspended = lifecycle.services_transition(
+        ids=ids.values_list("pk", flat=True),
+        to=ServiceStatus.SUSPENDED,
+        job="mark_overdue_and_suspend",
+        reason=f"an invoice overdue more than {grace_days} days",
     )
-    Service.objects.filter(pk__in=ids, status=ServiceStatus.ACTIVE).update(
-        status=ServiceStatus.SUSPENDED, suspended_at=timezone.now()
-    )
-    return ids
+    lifecycle.sync_later(suspended)
+    return suspended
 
 
 def services_announce_suspension(*, service_ids: list[int]) -> None:

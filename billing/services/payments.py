@@ -16,6 +16,7 @@ from billing import gateway
 from billing.models import (
     PAYABLE_STATUSES,
     BillingAccount,
+    ChangeStatus,
     HoldStatus,
     Invoice,
     InvoiceLine,
@@ -38,6 +39,7 @@ from verification import services as verification
 from verification.models import CaseStatus, RiskSubject
 from verification.risk import Risk, Visitor
 
+from . import lifecycle
 from .customers import stripe_customer_ensure
 from .invoices import invoice_context, invoice_mark_paid
 
@@ -438,13 +440,24 @@ def _invoice_cancel(*, invoice: Invoice) -> bool:
         billed_period = InvoiceLine.objects.filter(
             invoice=invoice, service=OuterRef("pk"), period_start=OuterRef("next_due_date")
         )
-        Service.objects.filter(
+        ended = Service.objects.filter(
             Q(status=ServiceStatus.PENDING, invoice_lines__invoice=invoice)
             | Q(
                 Exists(billed_period),
                 status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
             )
-        ).update(status=ServiceStatus.CANCELLED, next_due_date=None)
+        ).values_list("pk", flat=True)
+        cancelled = lifecycle.services_transition(
+            ids=ended,
+            to=ServiceStatus.CANCELLED,
+            job="invoice_cancel",
+            reason=f"invoice {locked.number} cancelled",
+        )
+        # Services that ran on a panel are removed from it; pending ones had nothing.
+        lifecycle.sync_later(cancelled)
+        invoice.service_changes.filter(status=ChangeStatus.AWAITING_PAYMENT).update(
+            status=ChangeStatus.CANCELLED
+        )
         if invoice.order_id:
             Order.objects.filter(pk=invoice.order_id, status=OrderStatus.PENDING).update(
                 status=OrderStatus.CANCELLED

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "verification",
+    "provisioning",
     "billing",
     "support",
     "privacy",
@@ -490,6 +491,8 @@ BILLING_CREDIT_NOTE_PREFIX: str = env.str("BILLING_CREDIT_NOTE_PREFIX", default=
 BILLING_RENEWAL_DAYS_AHEAD: int = env.int("BILLING_RENEWAL_DAYS_AHEAD", default=14)
 BILLING_REMINDER_DAYS_BEFORE: int = env.int("BILLING_REMINDER_DAYS_BEFORE", default=3)
 BILLING_SUSPEND_AFTER_DAYS: int = env.int("BILLING_SUSPEND_AFTER_DAYS", default=7)
+# Days a service stays suspended for an unpaid invoice before it is terminated.
+BILLING_TERMINATE_AFTER_DAYS: int = env.int("BILLING_TERMINATE_AFTER_DAYS", default=30)
 BILLING_AUTO_CHARGE_MAX_ATTEMPTS: int = env.int("BILLING_AUTO_CHARGE_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE |= {
     "billing-renewal-invoices": {
@@ -596,3 +599,25 @@ ANYMAIL = {
 }
 # New tickets by email go to this department (by slug).
 SUPPORT_EMAIL_DEPARTMENT = env.str("SUPPORT_EMAIL_DEPARTMENT", default="support")
+
+# --- provisioning ---
+# Fernet keys for panel API tokens and first passwords at rest (first encrypts, all decrypt).
+PROVISIONING_ENCRYPTION_KEYS = fernet_keys("PROVISIONING_ENCRYPTION_KEYS", SECRET_KEY)
+# Seconds one request to a panel may take.
+PROVISIONING_TIMEOUT = env.float("PROVISIONING_TIMEOUT", default=30.0)
+# New accounts get <username>.<this> until the customer points their own domain.
+PROVISIONING_DEFAULT_DOMAIN = env.str("PROVISIONING_DEFAULT_DOMAIN", default="example.net")
+CELERY_BEAT_SCHEDULE |= {
+    "billing-cancellations": {
+        "task": "billing.tasks.run_due_cancellations",
+        "schedule": crontab(minute=30, hour=0),
+    },
+    "billing-terminate-overdue": {
+        "task": "billing.tasks.terminate_overdue_services",
+        "schedule": crontab(minute=40, hour=1),
+    },
+    "billing-refresh-usage": {
+        "task": "billing.tasks.refresh_service_usage",
+        "schedule": crontab(minute=50),
+    },
+}

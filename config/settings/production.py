@@ -18,7 +18,7 @@ if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KE
     raise ImproperlyConfigured(
         "SECRET_KEY is the embedded default or too weak: set a random value of 50+ characters."
     )
-for _name in ("MFA_ENCRYPTION_KEYS", "DOCUMENT_ENCRYPTION_KEYS"):
+for _name in ("MFA_ENCRYPTION_KEYS", "DOCUMENT_ENCRYPTION_KEYS", "PROVISIONING_ENCRYPTION_KEYS"):
     if not env_list(_name):
         raise ImproperlyConfigured(
             f"{_name} is not set: give one or more Fernet keys, comma-separated. "

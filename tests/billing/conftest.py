@@ -29,4 +29,18 @@ def alice_invoice(alice, plan, uk_vat) -> Invoice:
     return order.invoices.get()
 
 
+@pytest.fixture
+def hosted_plan(generic_server):  # noqa: F811 (the fixture imported below)
+    product = ProductFactory(
+        name="Cloud hosting",
+        slug="cloud",
+        group="cloud",
+        server_group=generic_server.group,
+        package="cloud-s",
+    )
+    PriceFactory(product=product, currency="EUR", cycle="monthly", amount=1000)
+    return product
+
+
+from tests.provisioning.conftest import fake_panel, generic_server  # noqa: E402, F401
 from tests.stripe_fixtures import fake_stripe, localstripe, localstripe_url  # noqa: E402, F401

@@ -59,6 +59,7 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
         "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DOCUMENT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PROVISIONING_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
         "SITE_URL": "https://billing.example.com",
     }

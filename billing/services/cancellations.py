@@ -1,0 +1,142 @@
+"""Cancelling services: the customer's request (at the end of the paid period, or at
+once without refund), staff's undo while it waits, the daily run, and termination of
+services left suspended for an unpaid invoice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import User
+from billing.models import (
+    PAYABLE_STATUSES,
+    CancelWhen,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Service,
+    ServiceStatus,
+)
+from core.exceptions import ApplicationError
+
+from . import lifecycle
+from .payments import invoice_cancel
+
+logger = logging.getLogger(__name__)
+
+CANCELLABLE = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED, ServiceStatus.FAILED)
+
+
+@transaction.atomic
+def service_cancel_request(*, service: Service, when: str, reason: str, actor: User) -> Service:
+    """Records the customer's cancellation. At the end of the period it runs on the
+    service's next due date (and no renewal is invoiced meanwhile); immediately, it
+    runs on a worker at once. Until it runs, staff can undo it."""
+    locked = Service.objects.select_for_update().get(pk=service.pk)
+    if locked.status not in CANCELLABLE:
+        raise ApplicationError("This service cannot be cancelled.")
+    if locked.cancel_at is not None:
+        raise ApplicationError("A cancellation is already on its way.")
+    today = timezone.localdate()
+    if when == CancelWhen.END_OF_PERIOD and locked.next_due_date:
+        cancel_at = max(locked.next_due_date, today)
+    else:
+        when, cancel_at = CancelWhen.IMMEDIATELY, today
+    Service.objects.filter(pk=locked.pk).update(
+        cancel_at=cancel_at,
+        cancel_when=when,
+        cancel_reason=reason[:255],
+        cancel_requested_at=timezone.now(),
+    )
+    logger.info("Service %s: cancellation requested by user %s (%s).", locked.pk, actor.pk, when)
+    if cancel_at <= today:
+        from billing.tasks import run_cancellation
+
+        run_cancellation.delay_on_commit(locked.pk)
+    locked.refresh_from_db()
+    return locked
+
+
+def service_cancel_undo(*, service: Service, actor: User) -> bool:
+    """Staff withdraw a cancellation that has not run yet."""
+    undone = Service.objects.filter(
+        pk=service.pk, cancel_at__isnull=False, status__in=CANCELLABLE
+    ).update(cancel_at=None, cancel_when="", cancel_reason="", cancel_requested_at=None)
+    if undone:
+        logger.info("Service %s: cancellation undone by staff %s.", service.pk, actor.pk)
+    return bool(undone)
+
+
+def _end(*, service_id: int, job: str, reason: str) -> bool:
+    """Cancels the service (its account is then removed by a worker) and its unpaid
+    invoices that bill nothing else."""
+    with transaction.atomic():
+        moved = lifecycle.service_transition(
+            service_id=service_id, to=ServiceStatus.CANCELLED, job=job, reason=reason
+        )
+        if moved:
+            Service.objects.filter(pk=service_id).update(cancel_at=None)
+            lifecycle.sync_later([service_id])
+    if moved:
+        other_lines = InvoiceLine.objects.filter(invoice=OuterRef("pk")).exclude(
+            service_id=service_id
+        )
+        for invoice in (
+            Invoice.objects.filter(status__in=PAYABLE_STATUSES, lines__service_id=service_id)
+            .exclude(Exists(other_lines))
+            .distinct()
+        ):
+            try:
+                invoice_cancel(invoice=invoice)
+            except ApplicationError as exc:  # a card payment in flight: staff decide
+                logger.warning("Invoice %s left open: %s", invoice.number, exc.message)
+    return moved
+
+
+def service_cancel_run(*, service_id: int, today: dt.date) -> bool:
+    """Runs a due cancellation; a withdrawn or not yet due one does nothing."""
+    service = Service.objects.filter(
+        pk=service_id, cancel_at__lte=today, status__in=CANCELLABLE
+    ).first()
+    if service is None:
+        return False
+    when = CancelWhen(service.cancel_when or CancelWhen.IMMEDIATELY).label.lower()
+    reason = f"cancelled by the customer ({when})"
+    if service.cancel_reason:
+        reason += f": {service.cancel_reason}"
+    return _end(service_id=service.pk, job="run_cancellation", reason=reason)
+
+
+def cancellations_due(*, today: dt.date) -> list[int]:
+    return list(
+        Service.objects.filter(cancel_at__lte=today, status__in=CANCELLABLE).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def services_to_terminate(*, today: dt.date, after_days: int) -> list[int]:
+    """Services suspended more than `after_days` days that still have an overdue invoice."""
+    overdue_line = InvoiceLine.objects.filter(
+        service=OuterRef("pk"), invoice__status=InvoiceStatus.OVERDUE
+    )
+    cutoff = timezone.make_aware(
+        dt.datetime.combine(today - dt.timedelta(days=after_days), dt.time.min)
+    )
+    return list(
+        Service.objects.filter(status=ServiceStatus.SUSPENDED, suspended_at__lt=cutoff)
+        .filter(Exists(overdue_line))
+        .values_list("pk", flat=True)
+    )
+
+
+def service_terminate_overdue(*, service_id: int, after_days: int) -> bool:
+    return _end(
+        service_id=service_id,
+        job="terminate_overdue_services",
+        reason=f"suspended more than {after_days} days for an unpaid invoice",
+    )
