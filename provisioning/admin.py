@@ -14,7 +14,7 @@ from .models import Account, AccountStatus, ModuleLog, Server, ServerGroup
 from .modules.base import ModuleError
 
 
-class ServerForm(forms.ModelForm):
+class ServerForm(forms.ModelForm[Server]):
     secret = forms.CharField(
         label="API token or secret",
         required=False,
@@ -40,7 +40,7 @@ class ServerForm(forms.ModelForm):
         ]
 
 
-class ServerInline(admin.TabularInline):
+class ServerInline(admin.TabularInline[Server, ServerGroup]):
     model = Server
     extra = 0
     fields = ("name", "hostname", "max_accounts", "is_active")
@@ -53,14 +53,14 @@ class ServerInline(admin.TabularInline):
 
 
 @admin.register(ServerGroup)
-class ServerGroupAdmin(admin.ModelAdmin):
+class ServerGroupAdmin(admin.ModelAdmin[ServerGroup]):
     list_display = ("name", "module")
     list_filter = ("module",)
     inlines = [ServerInline]
 
 
 @admin.register(Server)
-class ServerAdmin(admin.ModelAdmin):
+class ServerAdmin(admin.ModelAdmin[Server]):
     form = ServerForm
     list_display = ("name", "group", "hostname", "accounts_used", "max_accounts", "is_active")
     list_filter = ("group", "is_active")
@@ -69,15 +69,15 @@ class ServerAdmin(admin.ModelAdmin):
     actions = ["test_connection"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Server]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(used=Count("accounts", filter=~Q(accounts__status=AccountStatus.REMOVED)))
+        queryset: QuerySet[Server] = super().get_queryset(request)
+        return queryset.annotate(
+            used=Count("accounts", filter=~Q(accounts__status=AccountStatus.REMOVED))
         )
 
     @admin.display(description="accounts", ordering="used")
     def accounts_used(self, server: Server) -> int:
-        return server.used  # type: ignore[attr-defined]
+        used: int = getattr(server, "used", 0)
+        return used
 
     def save_model(self, request: HttpRequest, obj: Server, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -95,7 +95,7 @@ class ServerAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{server.name}: connected ({answer}).")
 
 
-class ModuleLogInline(admin.TabularInline):
+class ModuleLogInline(admin.TabularInline[ModuleLog, Account]):
     model = ModuleLog
     extra = 0
     fields = ("created_at", "action", "method", "url", "status_code", "error")
@@ -108,7 +108,7 @@ class ModuleLogInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(RecordAdminMixin, admin.ModelAdmin):
+class AccountAdmin(RecordAdminMixin, admin.ModelAdmin[Account]):  # type: ignore[misc]
     list_display = ("reference", "username", "domain", "server", "package", "status")
     list_filter = ("status", "server")
     search_fields = ("reference", "username", "domain", "email")
@@ -123,7 +123,7 @@ class AccountAdmin(RecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ModuleLog)
-class ModuleLogAdmin(RecordAdminMixin, admin.ModelAdmin):
+class ModuleLogAdmin(RecordAdminMixin, admin.ModelAdmin[ModuleLog]):  # type: ignore[misc]
     list_display = ("created_at", "server", "account", "action", "method", "status_code", "error")
     list_filter = ("action", "server", ("error", admin.EmptyFieldListFilter))
     search_fields = ("account__reference", "account__username", "url", "error")

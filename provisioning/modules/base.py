@@ -178,7 +178,7 @@ class Module(ABC):
         try:
             return json.dumps(redact(json.loads(text), secrets))
         except ValueError:
-            return redact(text, secrets)
+            return str(redact(text, secrets))
 
     # --- helpers for modules -------------------------------------------------
 

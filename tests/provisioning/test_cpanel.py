@@ -23,7 +23,9 @@ API = "https://whm.example.com:2087/json-api"
 AUTH = {"Authorization": f"whm root:{WHM_TOKEN}"}
 
 
-def whm(command: str, data: dict | None = None, result: int = 1, reason: str = "OK") -> dict:
+def whm(
+    command: str, data: dict[str, object] | None = None, result: int = 1, reason: str = "OK"
+) -> dict[str, object]:
     return {
         "metadata": {"version": 1, "reason": reason, "result": result, "command": command},
         "data": data or {},
@@ -53,7 +55,7 @@ def test_it_creates_an_account_with_the_token_header_and_api_version(whm_connect
 
     assert created.username == "alice12" and len(created.password) >= 20
     sent = responses.calls[0].request
-    assert f"password={created.password}" in sent.url
+    assert f"password={created.password}" in str(sent.url)
 
 
 @responses.activate
@@ -101,7 +103,7 @@ def test_suspend_unsuspend_and_remove_call_their_functions(whm_connection, spec)
         "/json-api/unsuspendacct",
         "/json-api/removeacct",
     ]
-    assert "reason=Overdue+invoice" in responses.calls[0].request.url
+    assert "reason=Overdue+invoice" in str(responses.calls[0].request.url)
 
 
 @responses.activate

@@ -3,6 +3,8 @@ viewer ({"data": ...}; asynchronous calls return a UPID polled to completion).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 import requests
 import responses
@@ -21,7 +23,7 @@ def upid(kind: str, vmid: int) -> str:
     return f"UPID:pve1:0000ABCD:0012F00D:6567A1B2:{kind}:{vmid}:root@pam!onepanel:"
 
 
-def task_status(kind: str, vmid: int, *replies: dict) -> None:
+def task_status(kind: str, vmid: int, *replies: Mapping[str, object]) -> None:
     for reply in replies:
         responses.get(f"{NODE}/tasks/{upid(kind, vmid)}/status", json={"data": reply})
 
@@ -77,7 +79,7 @@ def test_it_clones_the_template_polls_the_task_configures_grows_the_disk_and_sta
         for c in responses.calls
         if c.request.method == "POST" and c.request.url.endswith("/config")
     ]
-    body = config[0].request.body
+    body = str(config[0].request.body)
     assert "cores=2" in body and "memory=2048" in body and "ciuser=root" in body
     # The log keeps the calls, never the token or the cloud-init password.
     logged = str(module.exchanges)
@@ -100,7 +102,8 @@ def test_a_second_create_reuses_the_vm_it_finds_by_name(pve_connection, vm_spec)
     created = ProxmoxModule(pve_connection).create(vm_spec)
 
     assert created.remote_id == "105"
-    assert not any("/clone" in c.request.url or "/resize" in c.request.url for c in responses.calls)
+    urls = [str(c.request.url) for c in responses.calls]
+    assert not any("/clone" in url or "/resize" in url for url in urls)
 
 
 @responses.activate
