@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -54,9 +55,8 @@ def service_cancel_request(*, service: Service, when: str, reason: str, actor: U
     )
     logger.info("Service %s: cancellation requested by user %s (%s).", locked.pk, actor.pk, when)
     if cancel_at <= today:
-        from billing.tasks import run_cancellation
-
-        run_cancellation.delay_on_commit(locked.pk)
+        # By name, so services never import the tasks that call them (no import circle).
+        current_app.tasks["billing.tasks.run_cancellation"].delay_on_commit(locked.pk)
     locked.refresh_from_db()
     return locked
 

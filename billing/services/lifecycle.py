@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Iterable
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -144,14 +145,14 @@ def services_transition(
 def sync_later(service_ids: Iterable[int]) -> None:
     """Queues `service_sync`, once the caller's transaction commits, for each of these
     services that lives on a panel (the others have nothing to sync)."""
-    from billing.tasks import sync_service
-
     ids = list(service_ids)
     if not ids:
         return
     on_panel = Service.objects.filter(pk__in=ids).filter(
         Q(account__isnull=False) | Q(product__server_group__isnull=False)
     )
+    # By name, so services never import the tasks that call them (no import circle).
+    sync_service = current_app.tasks["billing.tasks.sync_service"]
     for service_id in on_panel.values_list("pk", flat=True):
         sync_service.delay_on_commit(service_id)
 
