@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from billing.models import ChangeStatus, Service, ServiceStatus
+from billing.models import ChangeStatus, Invoice, Service, ServiceStatus
 from billing.services.orders import CartLine, order_place
 from billing.services.payments import invoice_mark_paid_outside_stripe
 from tests.billing.factories import PriceFactory, ProductFactory
@@ -61,7 +61,7 @@ def test_a_customer_upgrades_then_cancels_at_the_end_of_the_period(
     expect(page.get_by_text("Pay this invoice and Cloud L replaces your plan.")).to_be_visible()
     change = service.changes.get()
     assert change.status == ChangeStatus.AWAITING_PAYMENT and change.charge == 2000
-    invoice_mark_paid_outside_stripe(invoice=change.invoice)
+    invoice_mark_paid_outside_stripe(invoice=Invoice.objects.get(service_changes=change))
     assert fake_panel.accounts[f"service-{service.pk}"]["package"] == "cloud-l"
 
     page.goto(f"/billing/services/{service.pk}/")
