@@ -5,8 +5,9 @@ on loopback that checks the generic module's signatures."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -22,9 +23,32 @@ from billing.services.payments import invoice_mark_paid_outside_stripe
 from provisioning.models import ModuleLog
 from tests.notifications import conftest as worker_fixtures
 
+pytestmark = pytest.mark.django_db(transaction=True)
+
 celery_worker = worker_fixtures.celery_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """Puts back what Celery's worker set-up changes in logging (levels, handlers,
+    disabled loggers), so later tests' caplog still sees warnings. Ask for it before
+    celery_worker: it is torn down after the worker."""
+    manager = logging.root.manager
+    saved = {
+        name: (logger.level, list(logger.handlers), logger.disabled, logger.propagate)
+        for name, logger in manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    root = (logging.root.level, list(logging.root.handlers))
+    yield
+    logging.root.setLevel(root[0])
+    logging.root.handlers[:] = root[1]
+    for name, logger in manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            level, handlers, disabled, propagate = saved.get(name, (0, [], False, True))
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.disabled, logger.propagate = disabled, propagate
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -40,7 +64,9 @@ def status_of(service: Service) -> str:
     return Service.objects.values_list("status", flat=True).get(pk=service.pk)
 
 
-def test_a_service_lives_and_ends_on_a_real_worker(alice, hosted_plan, fake_panel, celery_worker):
+def test_a_service_lives_and_ends_on_a_real_worker(
+    logging_restored, alice, hosted_plan, fake_panel, celery_worker
+):
     order = order_place(
         user=alice, lines=[CartLine(product_id=hosted_plan.pk, cycle="monthly")], currency="EUR"
     )
