@@ -108,7 +108,7 @@ class ModuleLogInline(admin.TabularInline[ModuleLog, Account]):
 
 
 @admin.register(Account)
-class AccountAdmin(RecordAdminMixin, admin.ModelAdmin[Account]):  # type: ignore[misc]
+class AccountAdmin(RecordAdminMixin[Account], admin.ModelAdmin[Account]):
     list_display = ("reference", "username", "domain", "server", "package", "status")
     list_filter = ("status", "server")
     search_fields = ("reference", "username", "domain", "email")
@@ -123,7 +123,7 @@ class AccountAdmin(RecordAdminMixin, admin.ModelAdmin[Account]):  # type: ignore
 
 
 @admin.register(ModuleLog)
-class ModuleLogAdmin(RecordAdminMixin, admin.ModelAdmin[ModuleLog]):  # type: ignore[misc]
+class ModuleLogAdmin(RecordAdminMixin[ModuleLog], admin.ModelAdmin[ModuleLog]):
     list_display = ("created_at", "server", "account", "action", "method", "status_code", "error")
     list_filter = ("action", "server", ("error", admin.EmptyFieldListFilter))
     search_fields = ("account__reference", "account__username", "url", "error")
