@@ -1,11 +1,10 @@
-"""The whole life of a hosted service on a real Celery worker over Redis: order, pay,
+"""The whole life of a hosted service on a real Celery worker process over Redis: order, pay,
 provision, overdue, suspend, pay, unsuspend, cancel, terminate, against a fake panel
 on loopback that checks the generic module's signatures."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from collections.abc import Callable, Iterator
 
@@ -22,33 +21,25 @@ from billing.services.orders import CartLine, order_place
 from billing.services.payments import invoice_mark_paid_outside_stripe
 from provisioning.models import ModuleLog
 from tests.notifications import conftest as worker_fixtures
+from tests.notifications import test_broker_outage as broker_outage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-celery_worker = worker_fixtures.celery_worker
+# A `celery worker` process (production settings, never eager) on a Redis server of its
+# own, against the test database; the fixtures are notifications' broker-outage ones.
+own_redis = broker_outage.own_redis
+broker = broker_outage.broker
+smtp_server = worker_fixtures.smtp_server
 
 
 @pytest.fixture
-def logging_restored() -> Iterator[None]:
-    """Puts back what Celery's worker set-up changes in logging (levels, handlers,
-    disabled loggers), so later tests' caplog still sees warnings. Ask for it before
-    celery_worker: it is torn down after the worker."""
-    manager = logging.root.manager
-    saved = {
-        name: (logger.level, list(logger.handlers), logger.disabled, logger.propagate)
-        for name, logger in manager.loggerDict.items()
-        if isinstance(logger, logging.Logger)
-    }
-    root = (logging.root.level, list(logging.root.handlers))
-    yield
-    logging.root.setLevel(root[0])
-    logging.root.handlers[:] = root[1]
-    for name, logger in manager.loggerDict.items():
-        if isinstance(logger, logging.Logger):
-            level, handlers, disabled, propagate = saved.get(name, (0, [], False, True))
-            logger.setLevel(level)
-            logger.handlers[:] = handlers
-            logger.disabled, logger.propagate = disabled, propagate
+def worker(broker, smtp_server) -> Iterator[broker_outage.WorkerProcess]:
+    process = broker_outage.WorkerProcess(broker_url=broker.url, smtp_port=smtp_server.port)
+    try:
+        process.wait_for_log(" ready.")
+        yield process
+    finally:
+        process.stop()
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
@@ -64,9 +55,7 @@ def status_of(service: Service) -> str:
     return Service.objects.values_list("status", flat=True).get(pk=service.pk)
 
 
-def test_a_service_lives_and_ends_on_a_real_worker(
-    logging_restored, alice, hosted_plan, fake_panel, celery_worker
-):
+def test_a_service_lives_and_ends_on_a_real_worker(alice, hosted_plan, fake_panel, worker):
     order = order_place(
         user=alice, lines=[CartLine(product_id=hosted_plan.pk, cycle="monthly")], currency="EUR"
     )
