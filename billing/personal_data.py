@@ -32,15 +32,18 @@ from .models import (
     Service,
     ServiceStatus,
     StripeCustomerDeletion,
+    ServiceTransition,
     StripeEvent,
     VerificationHold,
 )
+from .services import lifecycle
 
 # What export and erase below reach (privacy/discovery.py checks every model is somewhere).
 MODELS = (
     BillingAccount,
     Order,
     Service,
+    ServiceTransition,
     Invoice,
     CreditNote,
     Payment,
@@ -48,7 +51,6 @@ MODELS = (
     StripeEvent,
     VerificationHold,
 )
-from .services import lifecycle
 
 
 def _date(value: Any) -> str:
@@ -81,8 +83,20 @@ def export(user: Any) -> dict:
                 "currency": s.currency,
                 "status": s.status,
                 "next_due_date": _date(s.next_due_date),
+                "history": [
+                    {
+                        "from": t.from_status,
+                        "to": t.to_status,
+                        "why": t.reason,
+                        "at": _date(t.created_at),
+                    }
+                    for t in s.transitions.order_by("pk")
+                ],
             }
-            for s in Service.objects.filter(user=user).select_related("product").order_by("pk")
+            for s in Service.objects.filter(user=user)
+            .select_related("product")
+            .prefetch_related("transitions")
+            .order_by("pk")
         ],
         "invoices": [
             {
@@ -196,6 +210,8 @@ def erase(user: Any) -> None:
     account = BillingAccount.objects.select_for_update().filter(user=user).first()
     customer_id = account.stripe_customer_id if account else ""
     PaymentMethod.objects.filter(user=user).delete()
+    # Changes they made keep their record, no longer their name.
+    ServiceTransition.objects.filter(actor=user).update(actor=None)
     # Erased customers' services end, and come off their panels (on a worker).
     ended = lifecycle.services_transition(
         ids=Service.objects.filter(user=user).values_list("pk", flat=True),
