@@ -31,8 +31,8 @@ from .models import (
     PaymentMethod,
     Service,
     ServiceStatus,
-    StripeCustomerDeletion,
     ServiceTransition,
+    StripeCustomerDeletion,
     StripeEvent,
     VerificationHold,
 )
