@@ -275,6 +275,47 @@ def customer_delete(*, customer_id: str) -> None:
     _call(delete)
 
 
+@dataclass(frozen=True)
+class StripeCustomer:
+    """What Stripe holds about a customer, for the customer's own GDPR export."""
+
+    id: str
+    email: str
+    name: str
+    phone: str
+    address: dict[str, str]
+    created: int
+    metadata: dict[str, str]
+    cards: list[Card]
+
+
+def customer_retrieve(*, customer_id: str) -> StripeCustomer | None:
+    """The Stripe customer and its cards; None when Stripe no longer has it."""
+
+    def fetch(client: stripe.StripeClient) -> StripeCustomer | None:
+        try:
+            customer = _plain(client.v1.customers.retrieve(customer_id))
+        except stripe.InvalidRequestError as exc:
+            if _is_missing(exc):
+                return None
+            raise
+        if customer.get("deleted"):
+            return None
+        methods = client.v1.payment_methods.list(params={"customer": customer_id, "type": "card"})
+        return StripeCustomer(
+            id=str(customer.get("id") or customer_id),
+            email=str(customer.get("email") or ""),
+            name=str(customer.get("name") or ""),
+            phone=str(customer.get("phone") or ""),
+            address={str(k): str(v or "") for k, v in (customer.get("address") or {}).items()},
+            created=int(customer.get("created") or 0),
+            metadata={str(k): str(v) for k, v in (customer.get("metadata") or {}).items()},
+            cards=[_card(_plain(pm)) for pm in methods.data],
+        )
+
+    return _call(fetch)
+
+
 def customer_set_default_payment_method(*, customer_id: str, payment_method_id: str) -> None:
     _call(
         lambda client: client.v1.customers.update(

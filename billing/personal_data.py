@@ -10,16 +10,21 @@ Services are cancelled so nothing renews or charges an erased customer.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from core.personal import ErasureBlocker
+from core.personal import ErasureBlocker, ExportFile
 from core.queue import enqueue_on_commit
 
+from . import gateway, selectors
 from .models import (
     PAYABLE_STATUSES,
     BillingAccount,
@@ -36,6 +41,7 @@ from .models import (
     StripeEvent,
     VerificationHold,
 )
+from .pdf import html_to_pdf
 from .services import lifecycle
 
 # What export and erase below reach (privacy/discovery.py checks every model is somewhere).
@@ -145,6 +151,7 @@ def export(user: Any) -> dict:
             }
             for p in Payment.objects.filter(invoice__user=user).select_related("invoice")
         ],
+        "stripe": _stripe(account.stripe_customer_id if account else ""),
         # Only what we keep about cards: the card number never reaches us.
         "cards": [
             {
@@ -157,6 +164,54 @@ def export(user: Any) -> dict:
             for c in PaymentMethod.objects.filter(user=user).order_by("pk")
         ],
     }
+
+
+def _stripe(customer_id: str) -> dict[str, Any]:
+    """What Stripe holds about the customer, asked through the gateway."""
+    if not customer_id:
+        return {"customer": None, "note": "We never created a Stripe customer for you."}
+    if not gateway.is_configured():
+        return {"customer": None, "note": "Stripe is not configured on this site."}
+    customer = gateway.customer_retrieve(customer_id=customer_id)
+    if customer is None:
+        return {"customer": None, "note": "Stripe no longer holds a customer for you."}
+    return {
+        "customer": {
+            "id": customer.id,
+            "email": customer.email,
+            "name": customer.name,
+            "phone": customer.phone,
+            "address": customer.address,
+            "created": customer.created,
+            "metadata": customer.metadata,
+        },
+        "payment_methods": [
+            {
+                "id": card.payment_method_id,
+                "brand": card.brand,
+                "last4": card.last4,
+                "expiry": f"{card.exp_month:02d}/{card.exp_year}",
+                "country": card.country,
+            }
+            for card in customer.cards
+        ],
+    }
+
+
+def export_files(user: Any) -> Iterator[ExportFile]:
+    """Each invoice as the PDF the customer downloads, rendered when the zip is written."""
+    seller = {
+        "name": settings.BILLING_SELLER_NAME,
+        "address": settings.BILLING_SELLER_ADDRESS,
+        "vat_number": settings.BILLING_SELLER_VAT_NUMBER,
+    }
+    for invoice in Invoice.objects.filter(user=user).order_by("pk").iterator(chunk_size=200):
+
+        def render(invoice: Invoice = invoice) -> io.BytesIO:
+            context = {**selectors.invoice_document(invoice=invoice), "seller": seller}
+            return io.BytesIO(html_to_pdf(render_to_string("billing/invoice_pdf.html", context)))
+
+        yield ExportFile(path=f"invoices/{invoice.number}.pdf", open=render)
 
 
 def erasure_blockers(user: Any) -> list[ErasureBlocker]:

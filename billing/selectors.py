@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from provisioning.modules import MODULES
@@ -154,3 +155,32 @@ def service_page(*, service: Service) -> dict[str, Any]:
         .first(),
         "transitions": list(service.transitions.all()[:10]),
     }
+
+
+@dataclass(frozen=True)
+class PlanCount:
+    month: str  # "YYYY-MM"
+    country: str
+    plan: str
+    customers: int
+
+
+def plan_customers_by_month() -> list[PlanCount]:
+    """How many distinct customers started each plan each month, by their country: the
+    raw counts privacy/reports.py suppresses before anyone sees them. No identifiers."""
+    rows = (
+        Service.objects.filter(product__kind=ProductKind.PLAN)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "user__country", "product__name")
+        .annotate(customers=Count("user", distinct=True))
+        .order_by("month", "user__country", "product__name")
+    )
+    return [
+        PlanCount(
+            month=row["month"].strftime("%Y-%m"),
+            country=str(row["user__country"] or ""),
+            plan=row["product__name"],
+            customers=row["customers"],
+        )
+        for row in rows
+    ]

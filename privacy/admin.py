@@ -5,16 +5,21 @@ import datetime
 from cookie_consent.admin import CookieAdmin as PackageCookieAdmin
 from cookie_consent.admin import CookieGroupAdmin as PackageCookieGroupAdmin
 from cookie_consent.models import Cookie, CookieGroup
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Avg, Count, Model, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
 
+from . import reports
 from .models import (
     CookieConsentRecord,
     CookieFacts,
+    DataRequest,
     DocumentAcceptance,
     LegalDocument,
     PageTiming,
@@ -216,3 +221,67 @@ class PageVisitAdmin(ReadOnlyAdmin[PageVisit]):
     list_display = ("recorded_on", "from_path", "path", "seconds_on_page")
     list_filter = ("recorded_on",)
     search_fields = ("path", "from_path")
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(ProofAdmin[DataRequest]):
+    """Every GDPR request, its state and the law's deadline. Export and erasure run by
+    themselves; staff watch here (a failed erasure shows its error and resumes by beat)."""
+
+    list_display = ("kind", "user", "status", "created_at", "deadline", "completed_at")
+    list_filter = ("kind", "status")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "user",
+        "kind",
+        "status",
+        "created_at",
+        "deadline",
+        "completed_at",
+        "erase_after",
+        "expires_at",
+        "file_size",
+        "steps_done",
+        "error",
+    )
+    exclude = ("file_name",)
+
+    def get_urls(self) -> list[URLPattern]:
+        report = self.admin_site.admin_view(self.demographics_view)
+        return [
+            path("demographics/", report, name="privacy_demographics"),
+            *super().get_urls(),
+        ]
+
+    def demographics_view(self, request: HttpRequest) -> HttpResponse:
+        """Customers by month, country and plan for partners, small groups suppressed;
+        ?format=csv downloads the same figures."""
+        rows = reports.demographics()
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(reports.demographics_csv(rows), content_type="text/csv")
+            response["Content-Disposition"] = 'attachment; filename="demographics.csv"'
+            return response
+        months = [row for row in rows if row.country == reports.ALL]
+        peak = max((row.customers or 0 for row in months), default=0) or 1
+        chart = [
+            {
+                "month": row.month,
+                "customers": row.customers,
+                "height": round((row.customers or 0) / peak * 100),
+                "y": 110 - round((row.customers or 0) / peak * 100),
+                "x": index * 40,
+            }
+            for index, row in enumerate(months)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Customer demographics",
+            "rows": rows,
+            "chart": chart,
+            "chart_width": max(len(chart) * 40, 40),
+            "k": settings.PRIVACY_REPORT_MIN_GROUP,
+            "all": reports.ALL,
+        }
+        return TemplateResponse(request, "admin/privacy/demographics.html", context)

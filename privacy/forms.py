@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django import forms
 from django.urls import Resolver404, resolve
 
+from accounts.models import User
 from core.consent import OPTIONAL_GROUPS
 
 from .models import CookieConsentRecord
@@ -120,3 +124,32 @@ class VisitBeaconForm(forms.Form):
 
     def clean_from_path(self) -> str:
         return _page_path(self.cleaned_data["from_path"], required=False)
+
+
+class ErasureConfirmForm(forms.Form):
+    """Re-authentication before an erasure: the password, and the current code of the
+    authenticator app when the customer has one."""
+
+    password = forms.CharField(label="Your password", widget=forms.PasswordInput, strip=False)
+    code = forms.CharField(label="Code from your authenticator app", max_length=20, required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if self.totp is None:
+            del self.fields["code"]
+        else:
+            self.fields["code"].required = True
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+    def clean_code(self) -> str:
+        code: str = self.cleaned_data.get("code", "")
+        if self.totp is not None and not TOTP(self.totp).validate_code(code):
+            raise forms.ValidationError("That code is not valid; enter the current one.")
+        return code

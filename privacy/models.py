@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class CookieFacts(models.Model):
@@ -210,3 +211,65 @@ class SessionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.browser} on {self.operating_system} ({self.ip})"
+
+
+class DataRequest(models.Model):
+    """A customer's GDPR request: an export, an erasure, or a ticket asking for a
+    restriction, correction or objection. Staff see every one in admin with its deadline
+    (one month, GDPR Art. 12(3)); export and erasure need no staff action."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Export"
+        ERASURE = "erasure", "Erasure"
+        RESTRICTION = "restriction", "Restriction of processing"
+        CORRECTION = "correction", "Correction"
+        OBJECTION = "objection", "Objection"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        BUILDING = "building", "Being prepared"
+        READY = "ready", "Ready to download"
+        EXPIRED = "expired", "Expired (file deleted)"
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        RUNNING = "running", "In progress"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed, will be retried"
+        OPENED = "opened", "Ticket opened"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="data_requests"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    created_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(help_text="When the law's one month is up.")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Export: the zip in storages["privacy"], reachable only through the download view.
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Erasure: when it runs (end of the grace period) and the apps already erased, so a
+    # failure resumes where it stopped.
+    erase_after = models.DateTimeField(null=True, blank=True)
+    steps_done = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["status", "erase_after"]),
+        ]
+        constraints = [
+            # One live erasure per customer.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(kind="erasure", status__in=["scheduled", "running", "failed"]),
+                name="privacy_one_live_erasure",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.storage import storages
+
 from accounts.models import User
 
-from .models import CookieConsentRecord, DocumentAcceptance, SessionRecord
+from .models import CookieConsentRecord, DataRequest, DocumentAcceptance, SessionRecord
 
 # What export and erase below reach (privacy/discovery.py checks every model is somewhere).
-MODELS = (CookieConsentRecord, DocumentAcceptance, SessionRecord)
+MODELS = (CookieConsentRecord, DocumentAcceptance, SessionRecord, DataRequest)
 
 
 def export(user: User) -> dict[str, Any]:
@@ -52,6 +54,16 @@ def export(user: User) -> dict[str, Any]:
             }
             for s in SessionRecord.objects.filter(user=user)
         ],
+        "data_requests": [
+            {
+                "kind": r.kind,
+                "status": r.status,
+                "created_at": r.created_at.isoformat(),
+                "deadline": r.deadline.isoformat(),
+                "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+            }
+            for r in DataRequest.objects.filter(user=user).order_by("created_at", "pk")
+        ],
     }
 
 
@@ -61,3 +73,15 @@ def erase(user: User) -> None:
     CookieConsentRecord.objects.filter(user=user).update(user=None, ip=None)
     DocumentAcceptance.objects.filter(user=user).delete()
     SessionRecord.objects.filter(user=user).delete()
+    # Export files go now; the request rows stay (kind, dates, state and no content) as
+    # the record that the customer's rights were answered.
+    storage = storages["privacy"]
+    for name in (
+        DataRequest.objects.filter(user=user)
+        .exclude(file_name="")
+        .values_list("file_name", flat=True)
+    ):
+        storage.delete(name)
+    DataRequest.objects.filter(user=user).exclude(file_name="").update(
+        file_name="", status=DataRequest.Status.EXPIRED
+    )

@@ -12,7 +12,13 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .models import CookieConsentRecord, DocumentAcceptance, LegalDocument, SessionRecord
+from .models import (
+    CookieConsentRecord,
+    DataRequest,
+    DocumentAcceptance,
+    LegalDocument,
+    SessionRecord,
+)
 
 DECLARATION_CACHE_KEY = "privacy:declaration-version"
 DOCUMENTS_CACHE_KEY = "privacy:current-documents"
@@ -163,3 +169,21 @@ def document_acceptances(*, user: User) -> QuerySet[DocumentAcceptance]:
 
 def session_records(*, user: User) -> QuerySet[SessionRecord]:
     return SessionRecord.objects.filter(user=user)
+
+
+def data_requests(*, user: User) -> QuerySet[DataRequest]:
+    """The customer's GDPR requests, newest first."""
+    return DataRequest.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def live_erasure(*, user: User) -> DataRequest | None:
+    """The customer's erasure that is scheduled, running or waiting to resume."""
+    return DataRequest.objects.filter(
+        user=user,
+        kind=DataRequest.Kind.ERASURE,
+        status__in=[
+            DataRequest.Status.SCHEDULED,
+            DataRequest.Status.RUNNING,
+            DataRequest.Status.FAILED,
+        ],
+    ).first()

@@ -16,4 +16,13 @@ urlpatterns = [
     path("account/privacy/withdraw/", views.withdraw, name="withdraw"),
     path("account/privacy/accept/", views.acknowledge, name="acknowledge"),
     path("account/security/", views.security, name="security"),
+    path("account/privacy/export/", views.export_request, name="export"),
+    path("account/privacy/export/<int:pk>/", views.export_download, name="export_download"),
+    path("account/privacy/erase/", views.erasure, name="erasure"),
+    path("account/privacy/erase/<int:pk>/cancel/", views.erasure_cancel, name="erasure_cancel"),
+    path(
+        "privacy/erasure/cancel/<str:token>/",
+        views.erasure_cancel_link,
+        name="erasure_cancel_link",
+    ),
 ]

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.files.storage import storages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,6 +23,7 @@ from core.consent import (
     ConsentRequest,
     consent_state,
 )
+from core.exceptions import ApplicationError
 from core.redirects import redirect_to_next
 
 from . import consent, notice, selectors, services
@@ -28,11 +31,12 @@ from .client import client_ip
 from .forms import (
     AcknowledgeForm,
     ConsentForm,
+    ErasureConfirmForm,
     TimingBeaconForm,
     VisitBeaconForm,
     WithdrawForm,
 )
-from .models import DocumentAcceptance, LegalDocument
+from .models import DataRequest, DocumentAcceptance, LegalDocument
 from .rendering import render_markdown
 
 LEDGER_ROWS = 50
@@ -154,7 +158,43 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             "groups": OPTIONAL_GROUPS,
             "ledger": ledger,
             "acceptances": list(selectors.document_acceptances(user=request.user)),
+            "data_requests": list(selectors.data_requests(user=request.user)[:LEDGER_ROWS]),
+            "export_days": settings.PRIVACY_EXPORT_DAYS,
+            "grace_days": settings.PRIVACY_ERASURE_GRACE_DAYS,
         },
+    )
+
+
+@login_required
+@require_POST
+def export_request(request: AuthenticatedRequest) -> HttpResponse:
+    """Account > Privacy > Export: a worker builds the zip and emails the link."""
+    services.export_request(user=request.user)
+    messages.success(
+        request,
+        "We are preparing your export. We will email you a link when it is ready;"
+        " it usually takes a few minutes.",
+    )
+    return redirect("privacy:index")
+
+
+@login_required
+@require_GET
+def export_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
+    """The emailed link: the owner only, signed in, until the file expires."""
+    data_request = get_object_or_404(
+        DataRequest,
+        pk=pk,
+        user=request.user,
+        kind=DataRequest.Kind.EXPORT,
+        status=DataRequest.Status.READY,
+        expires_at__gt=timezone.now(),
+    )
+    return FileResponse(
+        storages["privacy"].open(data_request.file_name, "rb"),
+        as_attachment=True,
+        filename=f"onepanel-export-{data_request.created_at:%Y-%m-%d}.zip",
+        content_type="application/zip",
     )
 
 
@@ -305,3 +345,63 @@ def beacon(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponse(status=204)
     return HttpResponse("Unknown measurement kind.", status=400)
+
+
+ERASURE_ATTEMPTS_PER_MINUTE = 5
+
+
+@login_required
+def erasure(request: AuthenticatedRequest) -> HttpResponse:
+    """Account > Privacy > Erase: what blocks it, then password (and code) to schedule it."""
+    from . import erasure as erasure_steps
+
+    blockers = erasure_steps.blockers(request.user)
+    form = ErasureConfirmForm(request.POST or None, user=request.user)
+    if request.method == "POST" and not blockers:
+        if _limit_reached(request, "erasure", ERASURE_ATTEMPTS_PER_MINUTE):
+            return HttpResponse("Too many attempts; try again in a minute.", status=429)
+        if form.is_valid():
+            try:
+                services.erasure_request(user=request.user)
+            except ApplicationError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, "Your erasure is scheduled; we emailed you a link.")
+                return redirect("privacy:index")
+    return render(
+        request,
+        "privacy/erasure.html",
+        {
+            "blockers": blockers,
+            "form": form,
+            "grace_days": settings.PRIVACY_ERASURE_GRACE_DAYS,
+            "scheduled": selectors.live_erasure(user=request.user),
+        },
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def erasure_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    data_request = get_object_or_404(
+        DataRequest, pk=pk, user=request.user, kind=DataRequest.Kind.ERASURE
+    )
+    if services.erasure_cancel(data_request=data_request):
+        messages.success(request, "Your erasure is cancelled. Nothing was deleted.")
+    else:
+        messages.error(request, "This erasure can no longer be cancelled.")
+    return redirect("privacy:index")
+
+
+def erasure_cancel_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: GET only asks (mail scanners follow links), POST cancels."""
+    data_request = services.erasure_from_token(token)
+    if data_request is None:
+        raise Http404("This link is not valid.")
+    if request.method == "POST":
+        cancelled = services.erasure_cancel(data_request=data_request)
+        return render(request, "privacy/erasure_cancelled.html", {"cancelled": cancelled})
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return render(request, "privacy/erasure_cancel.html", {"data_request": data_request})

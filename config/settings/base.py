@@ -459,6 +459,38 @@ CELERY_BEAT_SCHEDULE["privacy-requeue-pending-work"] = {
     "task": "privacy.tasks.requeue_pending_work",
     "schedule": 300.0,
 }
+# GDPR self-service (docs/privacy-promises.md): how long an export's link and file last,
+# how long an erasure waits (cancellable) before it runs, and the smallest group an
+# aggregate report shows.
+PRIVACY_EXPORT_DAYS: int = env.int("PRIVACY_EXPORT_DAYS", default=7)
+PRIVACY_ERASURE_GRACE_DAYS: int = env.int("PRIVACY_ERASURE_GRACE_DAYS", default=14)
+PRIVACY_REPORT_MIN_GROUP: int = env.int("PRIVACY_REPORT_MIN_GROUP", default=10)
+if PRIVACY_EXPORT_DAYS < 1 or PRIVACY_ERASURE_GRACE_DAYS < 0 or PRIVACY_REPORT_MIN_GROUP < 2:
+    raise ImproperlyConfigured(
+        "PRIVACY_EXPORT_DAYS must be 1 or more, PRIVACY_ERASURE_GRACE_DAYS 0 or more and "
+        "PRIVACY_REPORT_MIN_GROUP 2 or more."
+    )
+STORAGES["privacy"] = {
+    "BACKEND": env.str(
+        "PRIVACY_STORAGE_BACKEND", default="verification.storage.PrivateFileSystemStorage"
+    ),
+    "OPTIONS": env.json(
+        "PRIVACY_STORAGE_OPTIONS",
+        default={
+            "location": str(
+                env.path("PRIVACY_STORAGE_DIR", default=BASE_DIR / "private" / "exports")
+            )
+        },
+    ),
+}
+CELERY_BEAT_SCHEDULE["privacy-delete-expired-exports"] = {
+    "task": "privacy.tasks.delete_expired_exports",
+    "schedule": crontab(minute=7),
+}
+CELERY_BEAT_SCHEDULE["privacy-run-due-erasures"] = {
+    "task": "privacy.tasks.run_due_erasures",
+    "schedule": crontab(minute="*/10"),
+}
 CELERY_BEAT_SCHEDULE["privacy-prune-technical-data"] = {
     "task": "privacy.tasks.prune_technical_data",
     "schedule": crontab(minute=37, hour=3),

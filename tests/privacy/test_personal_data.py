@@ -49,6 +49,7 @@ def test_erase_removes_the_customers_data_and_keeps_anonymous_consent_proof(
         "consent_records": [],
         "document_acceptances": [],
         "sessions": [],
+        "data_requests": [],
     }
 
 
@@ -66,7 +67,12 @@ def test_every_privacy_model_that_points_at_a_customer_is_covered():
     }
 
     # Adding a model here means adding it to privacy/personal_data.py and the tests above.
-    assert with_user == {"CookieConsentRecord", "DocumentAcceptance", "SessionRecord"}
+    assert with_user == {
+        "CookieConsentRecord",
+        "DataRequest",
+        "DocumentAcceptance",
+        "SessionRecord",
+    }
 
 
 @pytest.mark.django_db
