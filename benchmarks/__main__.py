@@ -42,7 +42,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of the page set")
     parser.add_argument("--services", type=int, default=100_000, help="due services to renew")
     parser.add_argument("--messages", type=int, default=2_000, help="emails through the outbox")
-    parser.add_argument("--only", choices=["pages", "renewals", "outbox"], action="append")
+    parser.add_argument("--invoices", type=int, default=1_000, help="invoices in the export")
+    parser.add_argument(
+        "--only", choices=["pages", "renewals", "outbox", "export"], action="append"
+    )
     parser.add_argument(
         "--output", type=Path, default=Path(__file__).resolve().parent.parent / "docs/benchmarks.md"
     )
@@ -54,7 +57,7 @@ def main(argv: list[str]) -> int:
     django.setup()
     from django.db import connection
 
-    from . import outbox, pages, renewals
+    from . import export, outbox, pages, renewals
     from .table import Row, markdown
 
     # A section is a function of the options returning rows; add new figures here.
@@ -64,6 +67,7 @@ def main(argv: list[str]) -> int:
         ),
         "renewals": lambda o: renewals.rows(count=o.services),
         "outbox": lambda o: outbox.rows(messages=o.messages),
+        "export": lambda o: export.rows(invoices=o.invoices),
     }
     load_before = os.getloadavg()
     started = datetime.now(UTC)

@@ -80,8 +80,9 @@ def test_the_ledger_page_makes_the_same_queries_for_one_row_or_many(alice_client
     many = _privacy_page_queries(alice_client)
 
     assert len(many) == len(one)
-    # The ledger with its policy versions in one query, the acceptances in another.
-    assert len([sql for sql in many if "privacy_" in sql]) == 2
+    # The ledger with its policy versions in one query, the acceptances in another,
+    # the GDPR requests in a third.
+    assert len([sql for sql in many if "privacy_" in sql]) == 3
 
 
 @pytest.mark.django_db
