@@ -25,6 +25,7 @@ from core.consent import (
 )
 from core.exceptions import ApplicationError
 from core.redirects import redirect_to_next
+from support import selectors as support_selectors
 
 from . import consent, notice, selectors, services
 from .client import client_ip
@@ -161,6 +162,15 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             "data_requests": list(selectors.data_requests(user=request.user)[:LEDGER_ROWS]),
             "export_days": settings.PRIVACY_EXPORT_DAYS,
             "grace_days": settings.PRIVACY_ERASURE_GRACE_DAYS,
+            "ticket_requests": list(
+                support_selectors.customer_privacy_requests(user=request.user)[:LEDGER_ROWS]
+            ),
+            "ticket_kinds": [
+                ("correct", "Correct my information"),
+                ("update", "Update my information"),
+                ("restrict", "Restrict processing"),
+                ("object", "Object to processing"),
+            ],
         },
     )
 

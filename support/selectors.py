@@ -79,3 +79,9 @@ def customer_attachment(*, user: User, pk: int) -> QuerySet[Attachment]:
     return Attachment.objects.filter(
         pk=pk, message__ticket__user=user, message__is_internal=False
     ).select_related("message")
+
+
+def customer_privacy_requests(*, user: User) -> QuerySet[Ticket]:
+    """The customer's correction, update, restriction and objection tickets, newest first
+    (shown under Account > Privacy)."""
+    return Ticket.objects.filter(user=user).exclude(request_type="").order_by("-created_at", "-pk")

@@ -173,3 +173,25 @@ def test_the_privacy_page_lists_the_requests_with_their_state(
 
     assert re.search(r"Export</td>.*Ready to download", page, re.S)
     assert "Download</a>" in page
+
+
+@pytest.mark.django_db
+def test_the_privacy_page_links_each_ticket_request_and_shows_its_state(alice_client, alice):
+    from support.models import Department, PrivacyRequestType, Ticket
+
+    department = Department.objects.filter(handles_privacy_requests=True).first()
+    assert department is not None
+    Ticket.objects.create(
+        user=alice,
+        department=department,
+        subject="Restrict",
+        request_type=PrivacyRequestType.RESTRICT,
+        request_due_at=timezone.now() + datetime.timedelta(days=30),
+    )
+
+    page = alice_client.get(reverse("privacy:index")).content.decode()
+
+    for kind in ["correct", "update", "restrict", "object"]:
+        assert f"{reverse('support:ticket_open')}?type={kind}" in page
+    assert "Restrict processing of my personal information</a>:" in page
+    assert "answer due by" in page
