@@ -116,6 +116,7 @@ def _production_env(*, port: int, redis_url: str, smtp_port: int) -> dict[str, s
         "REDIS_URL": redis_url,
         "MFA_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DOCUMENT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PROVISIONING_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=2",
         "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
         "STRIPE_SECRET_KEY": "sk_test_attack",
