@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 # TRACE echoes the request (cookies included) back; TRACK is IIS's alias; CONNECT
@@ -44,3 +45,22 @@ class PrivatePagesNoStoreMiddleware:
         if session is not None and SESSION_KEY in session:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class FriendlyMethodNotAllowedMiddleware:
+    """Gives a 405 from a view (`require_POST` and friends) a page that says what happened.
+
+    Django answers a GET of a POST-only URL with an empty 405, which browsers show as
+    "This page isn't working". The status and the Allow header stay as they were.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.method == "HEAD":
+            return response
+        page = render(request, "405.html", status=405)
+        page["Allow"] = response["Allow"]
+        return page

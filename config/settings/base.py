@@ -50,7 +50,7 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
     smtps://... (implicit TLS); ?timeout=10 sets the socket timeout.
     """
     if not url:
-        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+        return {"default": {"BACKEND": "core.mail.ReadableConsoleEmailBackend"}}
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtp+tls", "smtps"}:
         raise ImproperlyConfigured(
@@ -163,6 +163,16 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
+    # BEGIN, so a second writer waits out the busy timeout instead of failing at once
+    # with "database is locked" when its read turns into a write (a page load and a
+    # beacon arriving together).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -422,7 +432,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER: bool = LOG_FORMAT != "json"
 # The sender named in every email's layout (and its postal address, which
 # marketing law in many countries requires).
 OPERATOR_NAME: str = env.str("OPERATOR_NAME", default=SITE_NAME)
-OPERATOR_ADDRESS: str = env.str("OPERATOR_ADDRESS", default="")
+# The embedded default (demo data allowed) has an invented postal address, so a demo
+# email campaign can be sent; production.py reads OPERATOR_ADDRESS with no default.
+DEMO_OPERATOR_ADDRESS = "OnePanel Demo Hosting Ltd, 1 Example Street, Dublin D02 X285, Ireland"
+OPERATOR_ADDRESS: str = env.str(
+    "OPERATOR_ADDRESS", default=DEMO_OPERATOR_ADDRESS if DEMO_DATA_ALLOWED else ""
+)
 # Like Django's email backends: twilio, console or locmem.
 SMS_BACKEND: str = env.str(
     "SMS_BACKEND",
@@ -438,6 +453,8 @@ CELERY_BEAT_SCHEDULE["notifications-requeue-stuck"] = {
 # --- privacy ---
 INSTALLED_APPS += ["cookie_consent"]
 MIDDLEWARE += ["privacy.middleware.ConsentMiddleware"]
+# Innermost, so the 405 page renders with the consent state and the menu.
+MIDDLEWARE += ["core.middleware.FriendlyMethodNotAllowedMiddleware"]
 TEMPLATES[0]["OPTIONS"]["context_processors"] += ["privacy.context_processors.privacy"]
 # We keep our own ledger (ConsentRecord); the package's LogItem records no user or IP.
 COOKIE_CONSENT_LOG_ENABLED = False

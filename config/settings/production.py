@@ -50,4 +50,6 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 DEMO_DATA_ALLOWED = False
+# No demo address on real email: marketing campaigns refuse to go without OPERATOR_ADDRESS.
+OPERATOR_ADDRESS = env.str("OPERATOR_ADDRESS", default="")
 ADMIN_REQUIRE_MFA = True

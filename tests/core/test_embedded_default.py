@@ -7,10 +7,12 @@ catch anything PostgreSQL-only before a newcomer's first run does.
 from __future__ import annotations
 
 import os
+import re
 
 from tests.commands import run_manage
 
 WALK = """
+import re
 from django.test import Client
 c = Client()
 for path in ["/", "/plans/", "/privacy/", "/terms/", "/cookies/", "/accounts/login/",
@@ -25,6 +27,12 @@ for path in ["/dashboard/", "/account/", "/account/profile/", "/accounts/session
              "/billing/cards/", "/billing/cart/", "/billing/details/"]:
     r = c.get(path, follow=True)
     assert r.status_code == 200, (path, r.status_code)
+signup = {"password1": "a-long-enough-passphrase", "password2": "a-long-enough-passphrase",
+          "full_name": "Nia Newcomer", "phone": "+353851234567", "address_line1": "1 Main St",
+          "city": "Dublin", "postcode": "D01", "country": "IE", "accept_terms": "on"}
+for email in ["customer@example.com", "nia@example.com"]:
+    r = Client().post("/accounts/signup/", signup | {"email": email})
+    assert r.status_code == 302, (email, re.findall(r"error.{0,200}", r.text))
 print("walked")
 """
 
@@ -44,3 +52,10 @@ def test_the_embedded_default_serves_the_main_pages_on_sqlite(tmp_path):
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("walked")
+    # The console mailer printed both sign-up emails decoded: the owner of the address
+    # that already has an account is told so, the newcomer gets a whole, clickable link.
+    emails = result.stdout.split("-" * 79)
+    [already] = [e for e in emails if "To: customer@example.com" in e]
+    assert "already" in already
+    [confirm] = [e for e in emails if "To: nia@example.com" in e and "Confirm" in e]
+    assert re.search(r" http://\S+/accounts/confirm-email/\S+/$", confirm, re.MULTILINE)

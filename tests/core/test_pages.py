@@ -140,3 +140,19 @@ def test_exactly_one_menu_entry_is_the_current_page(path, current):
     marked = [item.label for item in client_area_menu(path) if item.current]
 
     assert marked == [current]
+
+
+def test_opening_a_post_only_address_gets_a_friendly_405(alice_client):
+    response = alice_client.get("/billing/checkout/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert b"only answers a form" in response.content
+    assert b"start page" in response.content
+
+
+def test_a_405_to_head_stays_empty(alice_client):
+    response = alice_client.head("/billing/checkout/")
+
+    assert response.status_code == 405
+    assert response.content == b""

@@ -13,9 +13,7 @@ GOOD_SECRET = "k3y-" + "x7Qp2Lm9Zr4Tv8Wn1Ys6Ub3Hc5Jd0Fg" * 2
 
 
 def test_no_email_url_means_the_console_mailer():
-    assert mailers_from_url("") == {
-        "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    }
+    assert mailers_from_url("") == {"default": {"BACKEND": "core.mail.ReadableConsoleEmailBackend"}}
 
 
 def test_an_smtp_url_with_starttls_and_credentials():
@@ -134,7 +132,7 @@ def test_the_embedded_default_needs_no_environment(tmp_path):
         "django.db.backends.sqlite3",
         "True",
         "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.mail.backends.console.EmailBackend",
+        "core.mail.ReadableConsoleEmailBackend",
     ]
 
 
@@ -155,3 +153,20 @@ def test_with_database_and_redis_urls_it_runs_on_postgres_redis_and_workers():
         "core.cache.FailSoftRedisCache",
         "redis",
     ]
+
+
+def test_the_embedded_default_has_a_demo_operator_address_and_production_none(tmp_path):
+    code = "from django.conf import settings as s; print(repr(s.OPERATOR_ADDRESS))"
+    embedded = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+
+    demo = run_manage("shell", "--verbosity=0", "-c", code, env=embedded)
+    real = run_manage("shell", "--verbosity=0", "-c", code, env=_production_env())
+
+    assert demo.returncode == 0, demo.stderr
+    assert "1 Example Street" in demo.stdout
+    assert real.returncode == 0, real.stderr
+    assert real.stdout.strip() == "''"

@@ -179,3 +179,13 @@ def test_an_email_campaign_needs_the_operators_postal_address(alice, settings):
     campaign.refresh_from_db()
     assert campaign.queued_at is None
     assert not OutboxMessage.objects.exists()
+
+
+def test_the_embedded_default_can_send_a_demo_email_campaign(alice, settings):
+    settings.OPERATOR_ADDRESS = settings.DEMO_OPERATOR_ADDRESS
+    consent(alice, marketing_email=True)
+    campaign = Campaign.objects.create(name="Demo", subject="Hi", body="Hi.")
+
+    assert campaign_queue(campaign=campaign) == 1
+    [row] = OutboxMessage.objects.filter(campaign=campaign)
+    assert "1 Example Street" in row.body_text
