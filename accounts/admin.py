@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from core.admin import SearchableChoicesFilter, searchable_filter_media
 
 from .models import User
 
@@ -25,9 +28,14 @@ class UserAdmin(DjangoUserAdmin[User]):
     add_form = CustomerCreationForm
     ordering = ("-date_joined",)
     list_display = ("email", "full_name", "business_name", "phone", "country", "is_staff")
-    list_filter = ("is_staff", "is_active", "country")
+    list_filter = ("is_staff", "is_active", ("country", SearchableChoicesFilter))
     search_fields = ("full_name", "email", "phone", "business_name")
     readonly_fields = ("date_joined", "last_login")
+
+    @property
+    def media(self) -> forms.Media:
+        return super().media + searchable_filter_media()
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Customer", {"fields": ("full_name", "business_name", "phone")}),

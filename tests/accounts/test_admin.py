@@ -53,3 +53,33 @@ def test_staff_can_create_a_customer_in_admin(client, charlie):
     assert User.objects.get(email="made.by.staff@example.com").check_password(
         "a-long-enough-passphrase"
     )
+
+
+def test_the_country_filter_is_one_searchable_select_not_a_list_of_links(client, charlie):
+    UserFactory(email="gb@example.com", country="GB")
+    UserFactory(email="fr@example.com", country="FR")
+    client.force_login(charlie)
+
+    response = client.get(reverse("admin:accounts_user_changelist"))
+
+    html = response.text
+    assert '<select class="searchable-filter"' in html
+    assert '<option value="?country__exact=FR">France</option>' in html
+    assert 'href="?country__exact=FR"' not in html
+    assert "admin/js/vendor/select2/select2.full.min.js" in html
+    assert "onepanel/admin/searchable_filter.js" in html
+    # jQuery once, before Select2, before jquery.init.js hides it.
+    assert html.count("admin/js/vendor/jquery/jquery.min.js") == 1
+    assert html.index("jquery.min.js") < html.index("select2.full") < html.index("jquery.init.js")
+
+
+def test_choosing_a_country_lists_only_its_customers(client, charlie):
+    UserFactory(email="gb@example.com", country="GB")
+    UserFactory(email="fr@example.com", country="FR")
+    client.force_login(charlie)
+
+    response = client.get(reverse("admin:accounts_user_changelist"), {"country__exact": "FR"})
+
+    assert "fr@example.com" in response.text
+    assert "gb@example.com" not in response.text
+    assert '<option value="?country__exact=FR" selected>France</option>' in response.text
