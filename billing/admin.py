@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -10,6 +13,7 @@ from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 from verification.models import RiskAssessment, RiskSubject
 
+from .forms import MoneyAmountField
 from .models import (
     BillingAccount,
     CreditNote,
@@ -26,6 +30,7 @@ from .models import (
     StripeEvent,
     TaxRate,
 )
+from .money import format_money
 from .services import cancellations, lifecycle, payments, refunds
 
 
@@ -43,8 +48,51 @@ def _fraud_score_detail(subject: RiskSubject, pk: int | None) -> SafeString | st
     return format_html("{} <ul>{}</ul>", row.score, reasons or format_html("<li>no signal</li>"))
 
 
+def money_column(
+    field: str, description: str, *, currency: str = "currency"
+) -> Callable[[Model], str]:
+    """A changelist or read-only column showing `field` with its currency ("€63.47").
+
+    `currency` is the attribute path to the ISO code ("invoice__currency" for a line).
+    Every amount staff read goes through billing.money.format_money, the formatter the
+    client area and the invoices use.
+    """
+
+    def show(obj: Model) -> str:
+        amount = getattr(obj, field)
+        if amount is None:  # an inline's blank template row
+            return "-"
+        code: object = obj
+        for part in currency.split("__"):
+            code = getattr(code, part)
+        return format_money(amount, str(code))
+
+    show.__name__ = f"money_{field}"
+    return admin.display(description=description, ordering=field)(show)
+
+
+PRICE = money_column("amount", "Price")
+SERVICE_PRICE = money_column("amount", "Price per cycle")
+SUBTOTAL = money_column("subtotal", "Subtotal")
+TAX = money_column("tax_amount", "Tax")
+TOTAL = money_column("total", "Total")
+AMOUNT = money_column("amount", "Amount")
+LINE_UNIT = money_column("unit_amount", "Unit price", currency="invoice__currency")
+LINE_AMOUNT = money_column("amount", "Amount", currency="invoice__currency")
+
+
+class PriceForm(forms.ModelForm):
+    amount = MoneyAmountField(label="Price per cycle", help_text="In the price's currency: 12.50")
+    setup_fee = MoneyAmountField(label="Setup fee", initial=0, help_text="Once, e.g. 10.00")
+
+    class Meta:
+        model = Price
+        fields = ("currency", "cycle", "amount", "setup_fee")
+
+
 class PriceInline(admin.TabularInline):
     model = Price
+    form = PriceForm
     extra = 1
 
 
@@ -73,7 +121,7 @@ class BillingAccountAdmin(admin.ModelAdmin):
 class ServiceInline(admin.TabularInline):
     model = Service
     extra = 0
-    fields = ("product", "cycle", "amount", "currency", "status", "next_due_date")
+    fields = ("product", "cycle", SERVICE_PRICE, "status", "next_due_date")
     readonly_fields = fields
     can_delete = False
 
@@ -132,7 +180,16 @@ class CancellationWaitingFilter(admin.SimpleListFilter):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("pk", "product", "user", "status", "cycle", "next_due_date", "cancel_at")
+    list_display = (
+        "pk",
+        "product",
+        "user",
+        "status",
+        "cycle",
+        SERVICE_PRICE,
+        "next_due_date",
+        "cancel_at",
+    )
     list_filter = ("status", CancellationWaitingFilter, "cycle", "product")
     search_fields = ("user__email", "product__name")
     raw_id_fields = ("user", "order", "account")
@@ -172,15 +229,18 @@ class ServiceAdmin(admin.ModelAdmin):
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
-    fields = ("description", "quantity", "unit_amount", "amount", "period_start", "period_end")
+    fields = ("description", "quantity", LINE_UNIT, LINE_AMOUNT, "period_start", "period_end")
     readonly_fields = fields
     can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InvoiceLine]:
+        return super().get_queryset(request).select_related("invoice")
 
 
 class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ("attempt", "status", "amount", "stripe_payment_intent_id", "failure_message")
+    fields = ("attempt", "status", AMOUNT, "stripe_payment_intent_id", "failure_message")
     readonly_fields = fields
     can_delete = False
 
@@ -188,14 +248,14 @@ class PaymentInline(admin.TabularInline):
 class CreditNoteInline(admin.TabularInline):
     model = CreditNote
     extra = 0
-    fields = ("number", "amount", "reason", "stripe_refund_id", "issued_on")
+    fields = ("number", AMOUNT, "reason", "stripe_refund_id", "issued_on")
     readonly_fields = fields
     can_delete = False
 
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ("number", "billing_name", "status", "total", "currency", "due_date")
+    list_display = ("number", "billing_name", "status", TOTAL, "due_date")
     list_filter = ("status", "currency", "year")
     search_fields = ("number", "billing_name", "billing_email")
     list_select_related = ("user",)
@@ -203,7 +263,13 @@ class InvoiceAdmin(admin.ModelAdmin):
     inlines = [InvoiceLineInline, PaymentInline, CreditNoteInline]
     actions = ["mark_paid", "refund_in_full", "cancel"]
     # An issued invoice is a legal document: staff change its state, not its content.
-    readonly_fields = [field.name for field in Invoice._meta.fields if field.name not in {"status"}]
+    # Amounts are shown with their currency; their raw columns are left out of the form.
+    readonly_fields = [
+        {"subtotal": SUBTOTAL, "tax_amount": TAX, "total": TOTAL}.get(field.name, field.name)
+        for field in Invoice._meta.fields
+        if field.name not in {"status"}
+    ]
+    exclude = ("subtotal", "tax_amount", "total")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -255,9 +321,10 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 @admin.register(CreditNote)
 class CreditNoteAdmin(RecordAdminMixin, admin.ModelAdmin):
-    list_display = ("number", "invoice", "amount", "currency", "issued_on")
+    list_display = ("number", "invoice", AMOUNT, "issued_on")
     search_fields = ("number", "invoice__number")
     list_select_related = ("invoice",)
+    readonly_displays = {"amount": AMOUNT}
 
 
 @admin.register(Payment)
@@ -268,8 +335,7 @@ class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
         "invoice",
         "attempt",
         "status",
-        "amount",
-        "currency",
+        AMOUNT,
         "needs_refund",
         "fraud_score",
         "created_at",
@@ -277,6 +343,7 @@ class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_filter = ("needs_refund", "status", "off_session")
     search_fields = ("invoice__number", "stripe_payment_intent_id")
     list_select_related = ("invoice",)
+    readonly_displays = {"amount": AMOUNT}
     actions = ["refund_handled"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:

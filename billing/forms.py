@@ -1,12 +1,40 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
 from .models import BillingCycle, CancelWhen, PaymentMethod, Product
+
+
+class MoneyAmountField(forms.DecimalField):
+    """An amount staff type in major units ("12.50") and we keep in minor units (1250).
+
+    Every currency we sell has two decimals (billing.money); the form shows the stored
+    cents back as "12.50", so nobody reads or types 1250 for twelve fifty.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal(0), **kwargs)  # type: ignore[arg-type]
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, int):
+            return (Decimal(value) / 100).quantize(Decimal("0.01"))
+        return value
+
+    def clean(self, value: object) -> int | None:
+        amount = super().clean(value)
+        return None if amount is None else int(amount * 100)
+
+    def has_changed(self, initial: object, data: object) -> bool:
+        try:
+            return self.clean(data) != (initial if initial not in ("", None) else None)
+        except forms.ValidationError:
+            return True
+
 
 VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,12}$")
 

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from .money import format_money
+
 
 class Currency(models.TextChoices):
     EUR = "EUR", "Euro (€)"
@@ -97,7 +99,8 @@ class Price(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product} {self.get_cycle_display()} {self.amount / 100:.2f} {self.currency}"
+        amount = format_money(self.amount, self.currency)
+        return f"{self.product} {self.get_cycle_display()} {amount}"
 
 
 class TaxRate(models.Model):

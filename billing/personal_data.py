@@ -57,6 +57,7 @@ MODELS = (
     StripeEvent,
     VerificationHold,
 )
+from .money import format_money
 
 
 def _date(value: Any) -> str:
@@ -85,7 +86,7 @@ def export(user: Any) -> dict:
                 "id": s.pk,
                 "product": s.product.name,
                 "cycle": s.cycle,
-                "price": s.amount,
+                "price": format_money(s.amount, s.currency),
                 "currency": s.currency,
                 "status": s.status,
                 "next_due_date": _date(s.next_due_date),
@@ -111,9 +112,9 @@ def export(user: Any) -> dict:
                 "due_date": _date(i.due_date),
                 "status": i.status,
                 "currency": i.currency,
-                "subtotal": i.subtotal,
-                "tax": i.tax_amount,
-                "total": i.total,
+                "subtotal": format_money(i.subtotal, i.currency),
+                "tax": format_money(i.tax_amount, i.currency),
+                "total": format_money(i.total, i.currency),
                 "billed_to": {
                     "name": i.billing_name,
                     "business": i.billing_business,
@@ -123,7 +124,12 @@ def export(user: Any) -> dict:
                     "vat_number": i.vat_number,
                 },
                 "lines": [
-                    {"description": line.description, "amount": line.amount}
+                    {
+                        "description": line.description,
+                        "quantity": line.quantity,
+                        "unit_price": format_money(line.unit_amount, i.currency),
+                        "amount": format_money(line.amount, i.currency),
+                    }
                     for line in i.lines.all()
                 ],
             }
@@ -133,7 +139,7 @@ def export(user: Any) -> dict:
             {
                 "number": c.number,
                 "invoice": c.invoice.number,
-                "amount": c.amount,
+                "amount": format_money(c.amount, c.currency),
                 "currency": c.currency,
                 "issued_on": _date(c.issued_on),
             }
@@ -143,7 +149,7 @@ def export(user: Any) -> dict:
             {
                 "invoice": p.invoice.number,
                 "attempt": p.attempt,
-                "amount": p.amount,
+                "amount": format_money(p.amount, p.currency),
                 "currency": p.currency,
                 "status": p.status,
                 "failure": p.failure_message,

@@ -54,12 +54,22 @@ class RecordAdminMixin[M: Model]:
 
     Every field is read-only; actions may still change state through services. Typed
     code names the model as ModelAdmin does: `RecordAdminMixin[Case], ModelAdmin[Case]`.
+    `readonly_displays` shows a field through a display function instead of its raw
+    value (an amount in cents through billing's money column).
     """
 
     model: type[M]
+    readonly_displays: dict[str, Callable[[Model], str]] = {}
 
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [field.name for field in self.model._meta.fields]
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: object = None
+    ) -> list[str | Callable[[Model], str]]:
+        return [
+            self.readonly_displays.get(field.name, field.name) for field in self.model._meta.fields
+        ]
+
+    def get_exclude(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return list(self.readonly_displays)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
