@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -17,8 +18,8 @@ class MoneyAmountField(forms.DecimalField):
     cents back as "12.50", so nobody reads or types 1250 for twelve fifty.
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal(0), **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal(0), **kwargs)
 
     def prepare_value(self, value: object) -> object:
         if isinstance(value, int):
