@@ -11,10 +11,13 @@ from django.utils import timezone
 
 from provisioning.modules import MODULES
 
+from accounts.models import User
+
 from .models import (
     ChangeStatus,
     HoldStatus,
     Invoice,
+    Order,
     PaymentMethod,
     Price,
     Product,
@@ -109,6 +112,19 @@ def customer_services(*, user: Any) -> QuerySet[Service]:
 
 def customer_invoices(*, user: Any) -> QuerySet[Invoice]:
     return Invoice.objects.filter(user=user).order_by("-year", "-sequence")
+
+
+def customer_orders(*, user: User) -> QuerySet[Order]:
+    """The customer's orders, newest first, each with its services (and their products)
+    and its invoices: a page of them is three queries however many rows it holds."""
+    return (
+        Order.objects.filter(user=user)
+        .prefetch_related(
+            Prefetch("services", queryset=Service.objects.select_related("product").order_by("pk")),
+            Prefetch("invoices", queryset=Invoice.objects.order_by("year", "sequence")),
+        )
+        .order_by("-created_at", "-pk")
+    )
 
 
 def customer_cards(*, user: Any) -> QuerySet[PaymentMethod]:

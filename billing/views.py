@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedRequest
 from core.exceptions import ApplicationError
 from core.redirects import redirect_to_next, safe_next_path
 from provisioning.modules.base import ModuleError
@@ -273,6 +274,20 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "billing/invoices.html", {"page": page, "invoices": page.object_list})
+
+
+@login_required
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
+    page = Paginator(selectors.customer_orders(user=request.user), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "billing/orders.html", {"page": page, "orders": page.object_list})
+
+
+@login_required
+def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.customer_orders(user=request.user), pk=pk)
+    return render(request, "billing/order_detail.html", {"order": order})
 
 
 def _invoice_page(request: HttpRequest, invoice: Invoice, **extra: str) -> HttpResponse:

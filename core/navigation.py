@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 CLIENT_AREA_MENU: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Dashboard", "core:dashboard", ()),
     ("Services", "billing:services", ()),
+    ("Orders", "billing:orders", ()),
     ("Invoices", "billing:invoices", ()),
     ("Payment methods", "billing:payment_methods", ()),
     ("Support", "support:tickets", ()),
