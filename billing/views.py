@@ -297,21 +297,12 @@ def _invoice_page(request: HttpRequest, invoice: Invoice, **extra: str) -> HttpR
         cards=cards,
         verification_hold=selectors.invoice_verification_hold(invoice=invoice),
         pay_form=PayInvoiceForm(user=request.user),
-        seller=_seller(),
         stripe_js_url=settings.STRIPE_JS_URL,
         stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
         stripe_ready=gateway.is_configured(),
         **extra,
     )
     return render(request, "billing/invoice_detail.html", context)
-
-
-def _seller() -> dict[str, str]:
-    return {
-        "name": settings.BILLING_SELLER_NAME,
-        "address": settings.BILLING_SELLER_ADDRESS,
-        "vat_number": settings.BILLING_SELLER_VAT_NUMBER,
-    }
 
 
 @login_required
@@ -323,7 +314,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
-    context = {**selectors.invoice_document(invoice=invoice), "seller": _seller()}
+    context = selectors.invoice_document(invoice=invoice)
     html = render_to_string("billing/invoice_pdf.html", context, request=request)
     response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'

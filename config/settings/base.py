@@ -532,9 +532,17 @@ BILLING_CURRENCIES = ["EUR", "USD", "GBP"]
 BILLING_DEFAULT_CURRENCY: str = env.str("BILLING_DEFAULT_CURRENCY", default="EUR")
 # Our own country, for EU VAT reverse charge (ISO 3166 code).
 BILLING_SELLER_COUNTRY: str = env.str("BILLING_SELLER_COUNTRY", default="IE")
+# Who issues the invoices: printed on every invoice page and PDF (EU invoices must
+# carry the supplier's name, address and VAT number; company law adds the registration).
+# The embedded default prints the demo operator's invented identity.
 BILLING_SELLER_NAME: str = env.str("BILLING_SELLER_NAME", default=SITE_NAME)
-BILLING_SELLER_ADDRESS: str = env.str("BILLING_SELLER_ADDRESS", default="")
-BILLING_SELLER_VAT_NUMBER: str = env.str("BILLING_SELLER_VAT_NUMBER", default="")
+BILLING_SELLER_ADDRESS: str = env.str("BILLING_SELLER_ADDRESS", default=OPERATOR_ADDRESS)
+BILLING_SELLER_VAT_NUMBER: str = env.str(
+    "BILLING_SELLER_VAT_NUMBER", default="IE9999999XA" if DEMO_DATA_ALLOWED else ""
+)
+BILLING_SELLER_COMPANY_NUMBER: str = env.str(
+    "BILLING_SELLER_COMPANY_NUMBER", default="999999 (demo)" if DEMO_DATA_ALLOWED else ""
+)
 BILLING_INVOICE_PREFIX: str = env.str("BILLING_INVOICE_PREFIX", default="INV-")
 BILLING_CREDIT_NOTE_PREFIX: str = env.str("BILLING_CREDIT_NOTE_PREFIX", default="CN-")
 BILLING_RENEWAL_DAYS_AHEAD: int = env.int("BILLING_RENEWAL_DAYS_AHEAD", default=14)
