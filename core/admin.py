@@ -15,6 +15,9 @@ from django.contrib import admin, messages
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+
+from .staff import overview_panels
 
 
 class SearchableChoicesFilter(admin.ChoicesFieldListFilter):
@@ -89,6 +92,16 @@ class OnePanelAdminSite(admin.AdminSite):
 
     site_header = "OnePanel staff"
     site_title = "OnePanel staff"
+
+    index_template = "admin/onepanel_index.html"
+
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> TemplateResponse:
+        """The start page is the staff overview: the apps' panels (core.staff), then the
+        model list. Each panel runs a fixed number of queries."""
+        context = {"overview": overview_panels(request), **(extra_context or {})}
+        return super().index(request, context)
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, object] | None = None

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         autodiscover_modules("dashboard")
+        autodiscover_modules("staff")
 
 
 class OnePanelAdminConfig(admin_apps.AdminConfig):
