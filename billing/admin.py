@@ -324,7 +324,11 @@ class CreditNoteAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_display = ("number", "invoice", AMOUNT, "issued_on")
     search_fields = ("number", "invoice__number")
     list_select_related = ("invoice",)
-    readonly_displays = {"amount": AMOUNT}
+    readonly_displays = {"amount": "amount_with_currency"}
+
+    @admin.display(description="Amount")
+    def amount_with_currency(self, note: CreditNote) -> str:
+        return format_money(note.amount, note.currency)
 
 
 @admin.register(Payment)
@@ -343,8 +347,12 @@ class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_filter = ("needs_refund", "status", "off_session")
     search_fields = ("invoice__number", "stripe_payment_intent_id")
     list_select_related = ("invoice",)
-    readonly_displays = {"amount": AMOUNT}
+    readonly_displays = {"amount": "amount_with_currency"}
     actions = ["refund_handled"]
+
+    @admin.display(description="Amount")
+    def amount_with_currency(self, payment: Payment) -> str:
+        return format_money(payment.amount, payment.currency)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
         return _with_fraud_score(super().get_queryset(request), RiskSubject.PAYMENT)

@@ -57,16 +57,14 @@ class RecordAdminMixin[M: Model]:
 
     Every field is read-only; actions may still change state through services. Typed
     code names the model as ModelAdmin does: `RecordAdminMixin[Case], ModelAdmin[Case]`.
-    `readonly_displays` shows a field through a display function instead of its raw
-    value (an amount in cents through billing's money column).
+    `readonly_displays` shows a field through a display method of the admin instead
+    of its raw value: {"amount": "amount_with_currency"}, an amount in cents as money.
     """
 
     model: type[M]
-    readonly_displays: dict[str, Callable[[Model], str]] = {}
+    readonly_displays: dict[str, str] = {}
 
-    def get_readonly_fields(
-        self, request: HttpRequest, obj: object = None
-    ) -> list[str | Callable[[Model], str]]:
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [
             self.readonly_displays.get(field.name, field.name) for field in self.model._meta.fields
         ]
