@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+
+from core.exceptions import ApplicationError
 
 from .backends import cached_user_forget
 from .models import User
@@ -75,3 +79,41 @@ def user_lift_processing_restriction(*, user: User) -> bool:
     if changed:
         cached_user_forget(user_id=user.pk)
     return bool(changed)
+
+
+def user_send_password_reset(*, request: HttpRequest, user: User) -> None:
+    """Sends `user` allauth's password-reset email (through the outbox), as if they had
+    asked for it on the sign-in page."""
+    from allauth.account.forms import ResetPasswordForm  # imports our sign-up form
+
+    form = ResetPasswordForm(data={"email": user.email})
+    if not form.is_valid():
+        raise ApplicationError("This account has no email address a reset can be sent to.")
+    form.save(request)
+
+
+def user_resend_verification(*, request: HttpRequest, user: User) -> None:
+    """Sends a new confirmation link for the account's unverified primary address."""
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is None or address.verified:
+        raise ApplicationError(f"{user.email} is already verified.")
+    address.send_confirmation(request)
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Signs the account out everywhere: every allauth session and its Django session.
+    Returns how many were ended."""
+    sessions = list(UserSession.objects.filter(user=user))
+    for session in sessions:
+        session.end()
+    return len(sessions)
+
+
+@transaction.atomic
+def user_suspend(*, user: User) -> int:
+    """Suspends the account: it can no longer sign in (is_active off) and every session
+    ends now. Returns how many sessions were ended. Undo by ticking "active" again."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    cached_user_forget(user_id=user.pk)
+    return user_sessions_end(user=user)

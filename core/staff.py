@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
@@ -60,7 +61,7 @@ class CustomerSection:
     key: str
     title: str
     order: int
-    rows: Callable[[Model], QuerySet[Any]]
+    rows: Callable[[Any], QuerySet[Any]]
     columns: Sequence[Column]
     admin_url: Callable[[Any], str] | None = None
     per_page: int = 10
@@ -78,3 +79,37 @@ def customer_section(section: CustomerSection) -> CustomerSection:
 
 def customer_sections() -> list[CustomerSection]:
     return list(_sections)
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class SectionPage:
+    """One section of a customer's page, paginated: a count and a page of rows (two
+    queries, whatever the number of rows)."""
+
+    section: CustomerSection
+    page: Page[Any]
+    rows: list[list[Cell]]
+    page_param: str
+
+
+def customer_section_page(
+    section: CustomerSection, customer: Model, number: str | None
+) -> SectionPage:
+    page = Paginator(section.rows(customer), section.per_page).get_page(number)
+    rows = [
+        [
+            Cell(
+                text=str(column.value(row)),
+                url=section.admin_url(row) if column.link and section.admin_url else None,
+            )
+            for column in section.columns
+        ]
+        for row in page.object_list
+    ]
+    return SectionPage(section=section, page=page, rows=rows, page_param=f"{section.key}-page")
