@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.account.signals import user_logged_in
+        from auditlog.registry import auditlog
 
         from .backends import forget_changed_user
         from .middleware import mark_tracked_at_login
@@ -17,3 +18,6 @@ class AccountsConfig(AppConfig):
         post_delete.connect(forget_changed_user, sender=User, dispatch_uid="accounts-user-cache")
         # Connected after allauth.usersessions' own receiver (INSTALLED_APPS order).
         user_logged_in.connect(mark_tracked_at_login, dispatch_uid="accounts-session-tracked")
+        # Changes to a customer's account (by staff in the admin, or by themselves) are
+        # audited; the password hash and the sign-in time are not changes worth an entry.
+        auditlog.register(User, exclude_fields=["password", "last_login"])

@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -13,7 +18,7 @@ from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 from verification.models import RiskAssessment, RiskSubject
 
-from .forms import MoneyAmountField
+from .forms import BankTransferForm, ManualInvoiceForm, ManualLineFormSet, MoneyAmountField
 from .models import (
     BillingAccount,
     CreditNote,
@@ -31,7 +36,7 @@ from .models import (
     TaxRate,
 )
 from .money import format_money
-from .services import cancellations, lifecycle, payments, refunds
+from .services import cancellations, invoices, lifecycle, payments, refunds
 
 
 def _with_fraud_score(queryset: QuerySet, subject: RiskSubject) -> QuerySet:
@@ -79,6 +84,20 @@ TOTAL = money_column("total", "Total")
 AMOUNT = money_column("amount", "Amount")
 LINE_UNIT = money_column("unit_amount", "Unit price", currency="invoice__currency")
 LINE_AMOUNT = money_column("amount", "Amount", currency="invoice__currency")
+
+
+def audit_status_change(*, invoice: Invoice, before: str, note: str) -> None:
+    """An audit entry for a state change the services make with a conditional UPDATE
+    (which sends no signal auditlog could hear): who (the request's staff member), when,
+    and the status before and after."""
+    invoice.refresh_from_db(fields=["status"])
+    if invoice.status != before:
+        LogEntry.objects.log_create(
+            invoice,
+            action=LogEntry.Action.UPDATE,
+            changes={"status": [before, invoice.status]},
+            additional_data={"note": note},
+        )
 
 
 class PriceForm(forms.ModelForm):
@@ -262,6 +281,8 @@ class InvoiceAdmin(admin.ModelAdmin):
     raw_id_fields = ("user", "order")
     inlines = [InvoiceLineInline, PaymentInline, CreditNoteInline]
     actions = ["mark_paid", "refund_in_full", "cancel"]
+    change_list_template = "admin/billing/invoice/onepanel_change_list.html"
+    change_form_template = "admin/billing/invoice/onepanel_change_form.html"
     # An issued invoice is a legal document: staff change its state, not its content.
     # Amounts are shown with their currency; their raw columns are left out of the form.
     readonly_fields = [
@@ -280,14 +301,103 @@ class InvoiceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None):
         return [*self.readonly_fields, "status"]
 
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("manual/", view(self.manual_invoice_view), name="billing_invoice_manual"),
+            path(
+                "<int:pk>/bank-transfer/",
+                view(self.bank_transfer_view),
+                name="billing_invoice_bank_transfer",
+            ),
+            *super().get_urls(),
+        ]
+
+    def manual_invoice_view(self, request: HttpRequest) -> HttpResponse:
+        """Staff write an invoice line by line; the invoice builder numbers and taxes it."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        initial = {"customer_email": request.GET.get("customer", "")}
+        form = ManualInvoiceForm(data, initial=initial)
+        lines = ManualLineFormSet(data, prefix="lines")
+        if data is not None and form.is_valid() and lines.is_valid():
+            try:
+                invoice = invoices.invoice_issue_manual(
+                    user=form.cleaned_data["customer_email"],
+                    currency=form.cleaned_data["currency"],
+                    due_date=form.cleaned_data["due_date"],
+                    lines=[
+                        invoices.ManualLine(
+                            description=line["description"],
+                            quantity=line["quantity"],
+                            unit_amount=line["unit_price"],
+                        )
+                        for line in lines.cleaned_data
+                        if line
+                    ],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_addition(request, invoice, "Manual invoice issued by staff")
+                self.message_user(request, f"Invoice {invoice.number} issued.", messages.SUCCESS)
+                return redirect("admin:billing_invoice_change", invoice.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Issue a manual invoice",
+            "opts": self.opts,
+            "form": form,
+            "lines": lines,
+        }
+        return TemplateResponse(request, "admin/billing/invoice/manual.html", context)
+
+    def bank_transfer_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Staff record money received by bank transfer; the invoice is then paid."""
+        invoice = get_object_or_404(Invoice, pk=pk)
+        if not self.has_change_permission(request, invoice):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        form = BankTransferForm(data, initial={"amount": invoice.total})
+        if data is not None and form.is_valid():
+            before = invoice.status
+            try:
+                payment = payments.invoice_record_bank_transfer(
+                    invoice=invoice, **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                note = f"Bank transfer {payment.reference} of {payment.received_on} recorded"
+                audit_status_change(invoice=invoice, before=before, note=note)
+                self.log_change(request, invoice, note)
+                self.message_user(
+                    request,
+                    f"Bank transfer recorded: invoice {invoice.number} is paid.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:billing_invoice_change", invoice.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Record a bank transfer for {invoice.number}",
+            "opts": self.opts,
+            "original": invoice,
+            "form": form,
+            "total": format_money(invoice.total, invoice.currency),
+        }
+        return TemplateResponse(request, "admin/billing/invoice/bank_transfer.html", context)
+
     @admin.action(description="Mark paid (money received outside Stripe)", permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         done = 0
         for invoice in queryset:
+            before = invoice.status
             try:
                 done += payments.invoice_mark_paid_outside_stripe(invoice=invoice)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+            else:
+                audit_status_change(invoice=invoice, before=before, note="Marked paid by staff")
         self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
 
     @admin.action(
@@ -312,10 +422,13 @@ class InvoiceAdmin(admin.ModelAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         done = 0
         for invoice in queryset:
+            before = invoice.status
             try:
                 done += payments.invoice_cancel(invoice=invoice)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+            else:
+                audit_status_change(invoice=invoice, before=before, note="Cancelled by staff")
         self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)
 
 

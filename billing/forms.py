@@ -8,7 +8,9 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
-from .models import BillingCycle, CancelWhen, PaymentMethod, Product
+from accounts.models import User
+
+from .models import BillingCycle, CancelWhen, Currency, PaymentMethod, Product
 
 
 class MoneyAmountField(forms.DecimalField):
@@ -130,3 +132,35 @@ class ChangePlanForm(forms.Form):
     def __init__(self, *args, options: QuerySet[Product], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = options
+
+
+class ManualInvoiceForm(forms.Form):
+    """Staff's own invoice: to whom, in which currency, due when (lines in a formset)."""
+
+    customer_email = forms.EmailField(label="Customer's email")
+    currency = forms.ChoiceField(choices=Currency.choices)
+    due_date = forms.DateField(help_text="YYYY-MM-DD")
+
+    def clean_customer_email(self) -> User:
+        email = self.cleaned_data["customer_email"]
+        customer = User.objects.filter(email__iexact=email).first()
+        if customer is None:
+            raise forms.ValidationError(f"No customer has the address {email}.")
+        return customer
+
+
+class ManualLineForm(forms.Form):
+    description = forms.CharField(max_length=255)
+    quantity = forms.IntegerField(min_value=1, max_value=10_000, initial=1)
+    unit_price = MoneyAmountField(label="Unit price")
+
+
+ManualLineFormSet = forms.formset_factory(
+    ManualLineForm, extra=3, min_num=1, validate_min=True, max_num=50, validate_max=True
+)
+
+
+class BankTransferForm(forms.Form):
+    amount = MoneyAmountField(help_text="As received, e.g. 63.47")
+    reference = forms.CharField(max_length=140, help_text="The reference on the bank statement.")
+    received_on = forms.DateField(help_text="YYYY-MM-DD")

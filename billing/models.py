@@ -467,11 +467,24 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class PaymentMethodKind(models.TextChoices):
+    CARD = "card", "Card (Stripe)"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+
+
 class Payment(models.Model):
-    """One attempt to pay an invoice through a Stripe PaymentIntent."""
+    """One attempt to pay an invoice: through a Stripe PaymentIntent, or money received
+    by bank transfer that staff recorded (with the bank's reference and date)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     attempt = models.PositiveIntegerField()
+    method = models.CharField(
+        max_length=20, choices=PaymentMethodKind.choices, default=PaymentMethodKind.CARD
+    )
+    reference = models.CharField(
+        max_length=140, blank=True, help_text="The bank transfer's reference, as on the statement."
+    )
+    received_on = models.DateField(null=True, blank=True, help_text="When the money arrived.")
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True)
     amount = models.PositiveIntegerField()

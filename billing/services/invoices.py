@@ -32,6 +32,7 @@ from billing.models import (
 )
 from billing.money import format_money, percent_of
 from billing.notices import tell_customer
+from core.exceptions import ApplicationError
 from core.links import absolute_url
 
 from . import lifecycle
@@ -250,6 +251,42 @@ def invoice_mark_paid(*, invoice: Invoice) -> bool:
         )
     tell_customer(user=invoice.user, kind="billing-invoice-paid", context=invoice_context(invoice))
     return True
+
+
+@dataclass(frozen=True)
+class ManualLine:
+    description: str
+    quantity: int
+    unit_amount: int
+
+
+@transaction.atomic
+def invoice_issue_manual(
+    *, user: User, currency: str, lines: list[ManualLine], due_date: dt.date
+) -> Invoice:
+    """Issues an invoice staff wrote themselves: their lines, quantities and unit prices,
+    numbered, taxed and addressed by the same builder as orders and renewals
+    (invoice_issue: the customer's country rate, or the reverse charge). The customer
+    is told once the transaction commits."""
+    if not lines:
+        raise ApplicationError("Add at least one line to the invoice.")
+    invoice = invoice_issue(
+        user=user,
+        order=None,
+        currency=currency,
+        lines=[
+            InvoiceLine(
+                description=line.description,
+                quantity=line.quantity,
+                unit_amount=line.unit_amount,
+                amount=line.quantity * line.unit_amount,
+            )
+            for line in lines
+        ],
+        due_date=due_date,
+    )
+    tell_customer(user=user, kind="billing-invoice-issued", context=invoice_context(invoice))
+    return invoice
 
 
 # --- beat jobs -------------------------------------------------------------

@@ -25,6 +25,7 @@ from billing.models import (
     OrderStatus,
     Payment,
     PaymentMethod,
+    PaymentMethodKind,
     PaymentStatus,
     Service,
     ServiceStatus,
@@ -388,6 +389,48 @@ def payment_mark_disputed(*, dispute: gateway.Dispute) -> None:
 
 
 # --- paid another way, cancelled ---------------------------------------------
+
+
+def invoice_record_bank_transfer(
+    *, invoice: Invoice, amount: int, reference: str, received_on: dt.date
+) -> Payment:
+    """Records money received by bank transfer (the bank's reference and date) as a
+    succeeded payment and marks the invoice paid, starting its services.
+
+    The amount must be the invoice's total: part payments are not booked. As with
+    marking paid by hand, a card payment waiting for 3D Secure is cancelled at Stripe
+    first and one in progress makes this fail, so the customer is not charged twice.
+    """
+    if amount != invoice.total:
+        raise ApplicationError(
+            f"The transfer ({format_money(amount, invoice.currency)}) must match the invoice "
+            f"total ({format_money(invoice.total, invoice.currency)})."
+        )
+    _payments_supersede_awaiting_action(invoice=invoice)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.status not in PAYABLE_STATUSES:
+            raise ApplicationError(f"Invoice {locked.number} is not awaiting payment.")
+        _payments_fail_interrupted(invoice=locked)
+        if locked.payments.filter(
+            status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
+        ).exists():
+            raise ApplicationError(
+                f"A card payment of invoice {locked.number} is in progress; wait for it to settle."
+            )
+        last = locked.payments.order_by("-attempt").values_list("attempt", flat=True).first()
+        payment = Payment.objects.create(
+            invoice=locked,
+            attempt=(last or 0) + 1,
+            method=PaymentMethodKind.BANK_TRANSFER,
+            reference=reference,
+            received_on=received_on,
+            amount=amount,
+            currency=locked.currency,
+            status=PaymentStatus.SUCCEEDED,
+        )
+        invoice_mark_paid(invoice=locked)
+    return payment
 
 
 def invoice_mark_paid_outside_stripe(*, invoice: Invoice) -> bool:

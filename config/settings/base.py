@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "billing",
     "support",
     "privacy",
+    # Who changed what and when on invoices, payments and customers (docs/architecture.md).
+    "auditlog",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +132,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in staff member as the actor of every audit entry a request writes.
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -427,6 +431,10 @@ LOGGING: dict[str, Any] = {
 
 # With JSON logs, workers and beat log through LOGGING too instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER: bool = LOG_FORMAT != "json"
+
+# django-auditlog: no client IP in the entries (the actor is enough, and an IP is
+# personal data kept for no purpose of the audit).
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 # --- notifications ---
 # The sender named in every email's layout (and its postal address, which
