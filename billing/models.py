@@ -80,6 +80,13 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def features(self) -> list[str]:
+        """The description as a list: one feature a line (or, in one line, per comma)."""
+        text = self.description.strip().rstrip(".")
+        parts = text.splitlines() if "\n" in text else text.split(", ")
+        return [part.strip().rstrip(".") for part in parts if part.strip()]
+
 
 class Price(models.Model):
     """What one billing cycle of a product costs in one currency."""

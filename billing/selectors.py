@@ -14,6 +14,7 @@ from accounts.models import User
 from provisioning.modules import MODULES
 
 from .models import (
+    BillingCycle,
     ChangeStatus,
     HoldStatus,
     Invoice,
@@ -25,9 +26,10 @@ from .models import (
     ProductKind,
     Service,
     ServiceStatus,
+    TaxRate,
     VerificationHold,
 )
-from .money import format_money
+from .money import format_money, percent_of
 from .services.changes import change_options, change_quote
 from .services.orders import CartLine
 
@@ -46,6 +48,85 @@ def catalogue(*, currency: str) -> list[Product]:
         )
     )
     return list(products)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A product's price for one cycle, as the pricing page shows it."""
+
+    price: Price
+    months: int
+    per_month: int
+    saving_percent: int
+    with_tax: int | None
+
+
+@dataclass(frozen=True)
+class PricingCard:
+    product: Product
+    features: list[str]
+    offer: Offer
+    other_offers: list[Offer]
+
+
+@dataclass(frozen=True)
+class PricingPage:
+    groups: list[tuple[str, list[PricingCard]]]
+    addons: list[PricingCard]
+    cycle: str
+    tax: TaxRate | None
+
+
+PRICING_GROUPS = ((ProductKind.PLAN, "Hosting plans"), (ProductKind.DOMAIN, "Domains"))
+
+
+def _offers(product: Product, tax: TaxRate | None) -> list[Offer]:
+    prices: list[Price] = list(getattr(product, "shown_prices", []))
+    monthly = next((p.amount for p in prices if p.cycle == BillingCycle.MONTHLY), None)
+    offers = []
+    for price in prices:
+        months = BillingCycle.months(price.cycle)
+        saving = 0
+        if monthly and months > 1:
+            saving = max(0, round(100 * (1 - price.amount / (monthly * months))))
+        offers.append(
+            Offer(
+                price=price,
+                months=months,
+                per_month=round(price.amount / months),
+                saving_percent=saving,
+                with_tax=price.amount + percent_of(price.amount, tax.rate) if tax else None,
+            )
+        )
+    return sorted(offers, key=lambda offer: offer.months)
+
+
+def pricing_page(*, currency: str, cycle: str, country: str) -> PricingPage:
+    """The catalogue as a pricing page: plans first, then domains, each product with its
+    price for `cycle` (or its shortest cycle) and what longer cycles save; add-ons apart,
+    offered with the plans. With the visitor's `country` known, prices with its tax too.
+    Two queries, plus one for the tax rate when the country is known."""
+    tax = TaxRate.objects.filter(country=country).first() if country else None
+    cards: dict[str, list[PricingCard]] = {}
+    for product in catalogue(currency=currency):
+        offers = _offers(product, tax)
+        if not offers:
+            continue
+        chosen = next((o for o in offers if o.price.cycle == cycle), offers[0])
+        cards.setdefault(product.kind, []).append(
+            PricingCard(
+                product=product,
+                features=product.features,
+                offer=chosen,
+                other_offers=[o for o in offers if o is not chosen],
+            )
+        )
+    return PricingPage(
+        groups=[(title, cards[kind]) for kind, title in PRICING_GROUPS if cards.get(kind)],
+        addons=cards.get(ProductKind.ADDON, []),
+        cycle=cycle,
+        tax=tax,
+    )
 
 
 def processing_restricted(user: Any) -> bool:

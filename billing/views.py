@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from core.exceptions import ApplicationError
 from core.redirects import redirect_to_next, safe_next_path
 from provisioning.modules.base import ModuleError
@@ -34,6 +35,7 @@ from .forms import (
     SetupCompleteForm,
 )
 from .models import (
+    BillingCycle,
     CancelWhen,
     Invoice,
     InvoiceStatus,
@@ -52,11 +54,17 @@ logger = logging.getLogger(__name__)
 @require_GET
 def plans(request: HttpRequest) -> HttpResponse:
     currency = display_currency(request)
+    cycle = request.GET.get("cycle", "")
+    if cycle not in BillingCycle.values:
+        cycle = BillingCycle.MONTHLY
+    user = request.user
+    country = str(user.country) if isinstance(user, User) and user.country else ""
     return render(
         request,
         "billing/plans.html",
         {
-            "products": selectors.catalogue(currency=currency),
+            "pricing": selectors.pricing_page(currency=currency, cycle=cycle, country=country),
+            "cycles": BillingCycle.choices,
             "recommended": selectors.recommended_products(user=request.user, currency=currency),
             "currency": currency,
             "currency_form": CurrencyForm(initial={"currency": currency}),
