@@ -15,7 +15,9 @@ from .models import User
 from .services import PROFILE_FIELDS
 
 # What export and erase below reach (privacy/discovery.py checks every model is somewhere).
-MODELS = (User, EmailAddress, Authenticator, UserSession)
+# LogEntry: django-auditlog's trail of changes to the account row (and its actor column,
+# the person who made a change).
+MODELS = (User, EmailAddress, Authenticator, UserSession, LogEntry)
 
 
 def export(user: User) -> dict[str, Any]:
@@ -34,6 +36,14 @@ def export(user: User) -> dict[str, Any]:
                 "last_seen_at": s.last_seen_at.isoformat(),
             }
             for s in UserSession.objects.filter(user=user).order_by("created_at")
+        ],
+        "account_changes": [
+            {
+                "when": entry.timestamp.isoformat(),
+                "action": entry.get_action_display(),
+                "fields": sorted(entry.changes_dict),
+            }
+            for entry in LogEntry.objects.get_for_object(user).order_by("timestamp")
         ],
         # Which second factors are on; never the secrets themselves.
         "two_factor_methods": sorted(
@@ -57,5 +67,6 @@ def erase(user: User) -> None:
     # The audit trail of the account row holds the old name and address in its diffs:
     # it goes, and the erasure itself writes none (an entry would repeat the old values).
     LogEntry.objects.get_for_object(user).delete()
+    LogEntry.objects.filter(actor=user).update(actor=None)
     with disable_auditlog():
         user.save()

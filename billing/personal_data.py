@@ -41,6 +41,7 @@ from .models import (
     StripeEvent,
     VerificationHold,
 )
+from .money import format_money
 from .pdf import html_to_pdf
 from .services import lifecycle
 
@@ -57,7 +58,6 @@ MODELS = (
     StripeEvent,
     VerificationHold,
 )
-from .money import format_money
 
 
 def _date(value: Any) -> str:
