@@ -44,6 +44,7 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/djlint . --lint
 	$(BIN)/pytest
 
 # The attack run (also part of `make test`): gunicorn with config/gunicorn.py under
@@ -56,6 +57,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/djlint . --lint
 
 format: install
 	$(BIN)/ruff format .
