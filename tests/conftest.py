@@ -7,10 +7,12 @@ charlie is staff.
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
 from tests.factories import UserFactory
+from tests.helpers import clear_cache
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,11 +57,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits and sessions live in the shared Redis cache: start every test clean."""
-    from django.core.cache import cache
-
-    cache.clear()
+    """Rate limits and sessions live in the shared Redis cache: start every test clean
+    (this process's keys only; parallel workers share the Redis database)."""
+    clear_cache()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_reverse_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sign-ins look up their address's reverse DNS name (privacy.tasks): in tests no
+    address has one, so no test waits on, or depends on, the machine's resolver.
+    tests/privacy/test_technical_data.py puts a resolver with names in its place."""
+
+    def no_name(ip: str) -> tuple[str, list[str], list[str]]:
+        raise socket.herror(1, "Unknown host")
+
+    monkeypatch.setattr(socket, "gethostbyaddr", no_name)
 
 
 @pytest.fixture

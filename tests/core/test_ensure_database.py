@@ -7,7 +7,8 @@ import pytest
 
 from tests.commands import run_manage
 
-SCRATCH = "onepanel_ensure_database_test"
+# One per test process: parallel workers and other checkouts share the PostgreSQL server.
+SCRATCH = f"onepanel_ensure_database_test_{os.getpid()}"
 
 
 def _admin_connection(settings) -> psycopg.Connection:

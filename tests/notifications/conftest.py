@@ -11,14 +11,29 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 
 from notifications import sms
 
-# The worker tests' broker: its own Redis database, apart from the cache's.
-WORKER_BROKER_URL = os.environ.get("NOTIFICATIONS_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
+
+def _worker_broker_url() -> str:
+    """The worker tests' broker: a Redis database of its own, apart from the cache's, on
+    REDIS_URL's server, and one per pytest-xdist worker (gw0: 14, gw1: 13, gw2: 12,
+    gw3: 11; pyproject's --maxprocesses=4), so parallel workers never take each other's
+    tasks. NOTIFICATIONS_TEST_BROKER_URL names another one."""
+    if url := os.environ.get("NOTIFICATIONS_TEST_BROKER_URL"):
+        return url
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    if index > 3:
+        raise RuntimeError("Worker tests have broker databases for four xdist workers.")
+    return urlsplit(settings.REDIS_URL)._replace(path=f"/{14 - index}").geturl()
+
+
+WORKER_BROKER_URL = _worker_broker_url()
 
 
 def free_port() -> int:
