@@ -218,16 +218,29 @@ def test_it_settles_an_intent_whose_id_we_had_not_recorded_yet(
     assert pending_payment.status == PaymentStatus.SUCCEEDED
 
 
-def test_it_ignores_intents_it_did_not_create(client, db, django_capture_on_commit_callbacks):
+def test_it_ignores_intents_it_did_not_create(
+    client, pending_payment, django_capture_on_commit_callbacks
+):
+    foreign = {**payment_intent(pending_payment, "succeeded"), "id": "pi_foreign", "metadata": {}}
     response = deliver(
-        client,
-        event(
-            "payment_intent.succeeded", {"id": "pi_foreign", "status": "succeeded", "metadata": {}}
-        ),
-        django_capture_on_commit_callbacks,
+        client, event("payment_intent.succeeded", foreign), django_capture_on_commit_callbacks
     )
+
     assert response.status_code == 200
     assert StripeEvent.objects.get().processed_at is not None
+    status_before = pending_payment.status
+    pending_payment.refresh_from_db()
+    assert Payment.objects.get() == pending_payment  # no payment recorded for it
+    assert pending_payment.status == status_before != PaymentStatus.SUCCEEDED
+    assert pending_payment.invoice.status == InvoiceStatus.UNPAID
+    # Positive control: the same event for the intent we created settles our payment.
+    deliver(
+        client,
+        event("payment_intent.succeeded", payment_intent(pending_payment, "succeeded")),
+        django_capture_on_commit_callbacks,
+    )
+    pending_payment.refresh_from_db()
+    assert pending_payment.status == PaymentStatus.SUCCEEDED
 
 
 def test_it_stores_and_acknowledges_unknown_event_types(
@@ -650,8 +663,15 @@ def test_a_late_customer_updated_does_not_move_the_default_back(
 ):
     old = PaymentMethodFactory(user=alice, is_default=False)
     new = PaymentMethodFactory(user=alice, is_default=True)
-    current = _stripe_customer(alice_customer, new.stripe_payment_method_id)
-    fake_stripe({("GET", f"/v1/customers/{alice_customer}"): lambda params: (200, current)})
+    stripe_default = {"now": new.stripe_payment_method_id}
+    http = fake_stripe(
+        {
+            ("GET", f"/v1/customers/{alice_customer}"): lambda params: (
+                200,
+                _stripe_customer(alice_customer, stripe_default["now"]),
+            )
+        }
+    )
 
     deliver(
         client,
@@ -666,3 +686,21 @@ def test_a_late_customer_updated_does_not_move_the_default_back(
     old.refresh_from_db()
     new.refresh_from_db()
     assert (old.is_default, new.is_default) == (False, True)
+    # The handler asked Stripe for the default it has now instead of trusting the event...
+    assert [(method, path) for method, path, _, _ in http.requests] == [
+        ("GET", f"/v1/customers/{alice_customer}")
+    ]
+    # ... and follows it when it does differ (positive control).
+    stripe_default["now"] = old.stripe_payment_method_id
+    deliver(
+        client,
+        event(
+            "customer.updated",
+            _stripe_customer(alice_customer, old.stripe_payment_method_id),
+            "evt_customer_update_to_old",
+        ),
+        django_capture_on_commit_callbacks,
+    )
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.is_default, new.is_default) == (True, False)

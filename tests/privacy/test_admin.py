@@ -4,6 +4,7 @@ import pytest
 from cookie_consent.models import Cookie
 from django.urls import reverse
 
+from privacy.models import CookieConsentRecord
 from privacy.services import session_record_create
 
 
@@ -44,11 +45,32 @@ def test_staff_edit_a_cookies_provider_and_lifetime_next_to_the_packages_fields(
 
 
 @pytest.mark.django_db
-def test_the_ledger_cannot_be_edited_in_admin(client, charlie):
+def test_staff_read_the_ledger_in_admin_but_cannot_add_edit_or_delete_a_record(client, charlie):
     client.post(reverse("privacy:consent"), {"choice": "accept_all"})
+    record = CookieConsentRecord.objects.get()
     client.force_login(charlie)
+    change_url = reverse("admin:privacy_cookieconsentrecord_change", args=[record.pk])
+    changelist = reverse("admin:privacy_cookieconsentrecord_changelist")
 
+    # Staff can read the record (so the refusals below are about writing, not access)...
+    page = client.get(change_url)
+    assert page.status_code == 200
+    assert record.visitor_id in page.text
+    # ...but cannot add one, save a change, or delete one, alone or from the list.
     assert client.get(reverse("admin:privacy_cookieconsentrecord_add")).status_code == 403
+    edit = client.post(change_url, {"action": "reject_all", "functional": "", "ip": "192.0.2.9"})
+    assert edit.status_code == 403
+    delete_url = reverse("admin:privacy_cookieconsentrecord_delete", args=[record.pk])
+    assert client.get(delete_url).status_code == 403
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    bulk = client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [record.pk], "post": "yes"}
+    )
+    assert bulk.status_code == 200  # the list again: the action is not offered
+    assert "delete_selected" not in client.get(changelist).text
+
+    unchanged = CookieConsentRecord.objects.get()
+    assert (unchanged.pk, unchanged.action, unchanged.ip) == (record.pk, record.action, record.ip)
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import socket
 
 import pytest
 from django.conf import settings
@@ -29,20 +30,54 @@ def sign_in(user, user_agent, ip, capture):
     return browser
 
 
+class FakeResolver:
+    """Stands in for the DNS server behind socket.gethostbyaddr: names for some addresses,
+    OSError (no PTR record) for the others, and a log of what was asked."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.asked: list[str] = []
+
+    def __call__(self, ip: str) -> tuple[str, list[str], list[str]]:
+        self.asked.append(ip)
+        if ip not in self.names:
+            raise socket.herror(1, "Unknown host")
+        return self.names[ip], [], [ip]
+
+
+@pytest.fixture
+def resolver(monkeypatch) -> FakeResolver:
+    fake = FakeResolver({"203.0.113.7": "host-7.isp.example.net"})
+    monkeypatch.setattr(socket, "gethostbyaddr", fake)
+    return fake
+
+
 @pytest.mark.django_db
 def test_signing_in_keeps_browser_system_device_ip_and_connection(
-    alice, django_capture_on_commit_callbacks
+    alice, resolver, django_capture_on_commit_callbacks
 ):
-    sign_in(alice, FIREFOX_WINDOWS, "127.0.0.1", django_capture_on_commit_callbacks)
+    sign_in(alice, FIREFOX_WINDOWS, "203.0.113.7", django_capture_on_commit_callbacks)
 
     record = SessionRecord.objects.get(user=alice)
     assert record.browser == "Firefox 140"
     assert record.operating_system.startswith("Windows")
     assert record.device_type == "Computer"
-    assert record.ip == "127.0.0.1"
+    assert record.ip == "203.0.113.7"
     assert record.protocol == "HTTP (HTTP/1.1)"
     # The reverse DNS name of the address (its network), looked up by a task.
-    assert record.network_host == "localhost"
+    assert resolver.asked == ["203.0.113.7"]
+    assert record.network_host == "host-7.isp.example.net"
+
+
+@pytest.mark.django_db
+def test_an_address_without_a_reverse_name_keeps_the_ip_alone(
+    alice, resolver, django_capture_on_commit_callbacks
+):
+    sign_in(alice, FIREFOX_WINDOWS, "198.51.100.20", django_capture_on_commit_callbacks)
+
+    record = SessionRecord.objects.get(user=alice)
+    assert resolver.asked == ["198.51.100.20"]
+    assert (record.ip, record.network_host) == ("198.51.100.20", "")
 
 
 @pytest.mark.django_db
