@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import time
+import urllib.request
+from typing import Any
+
+import stripe
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.urls import reverse
+
+from billing.models import Payment, PaymentMethod
+from billing.services.cards import card_setup_begin, card_setup_complete
+from notifications.models import OutboxMessage
+from tests.stripe_fixtures import signed
+
+# A complete sign-up form (every field the sign-up page asks for).
+SIGNUP = {
+    "email": "new@example.com",
+    "password1": "a-long-enough-passphrase",
+    "password2": "a-long-enough-passphrase",
+    "full_name": "Nia Newcomer",
+    "business_name": "Newcomer Hosting Ltd",
+    "phone": "+14155550123",
+    "address_line1": "1 Market St",
+    "address_line2": "Suite 200",
+    "city": "San Francisco",
+    "postcode": "94105",
+    "region": "CA",
+    "country": "US",
+    "accept_terms": "on",
+}
+
+# A complete profile form.
+PROFILE = {
+    "full_name": "Alice A. Archer",
+    "business_name": "Archer Web Ltd",
+    "phone": "+33142685300",
+    "address_line1": "5 Rue de Rivoli",
+    "address_line2": "",
+    "city": "Paris",
+    "postcode": "75001",
+    "region": "",
+    "country": "FR",
+}
 
 
 def clear_cache() -> None:
@@ -23,3 +66,117 @@ def clear_cache() -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_status(pk: int, status: str, timeout: float = 60.0) -> OutboxMessage:
+    deadline = time.monotonic() + timeout
+    row = OutboxMessage.objects.get(pk=pk)
+    while time.monotonic() < deadline:
+        row = OutboxMessage.objects.get(pk=pk)
+        if row.status == status:
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"Row {pk} is {row.status}, expected {status}")
+
+
+# --- Stripe webhooks: events shaped like Stripe's, signed and posted as Stripe does ---
+
+
+def event(type_: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "id": event_id or f"evt_{type_.replace('.', '_')}_{obj.get('id', 'x')}",
+        "object": "event",
+        "api_version": "2025-10-29.clover",
+        "created": int(time.time()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "type": type_,
+        "data": {"object": obj},
+    }
+
+
+def payment_intent(payment: Payment, status: str, **extra) -> dict[str, Any]:
+    return {
+        "id": payment.stripe_payment_intent_id,
+        "object": "payment_intent",
+        "amount": payment.amount,
+        "currency": payment.currency.lower(),
+        "status": status,
+        "client_secret": f"{payment.stripe_payment_intent_id}_secret_abc",
+        "latest_charge": "ch_1",
+        "last_payment_error": None,
+        "metadata": {"invoice_id": str(payment.invoice_id), "payment_id": str(payment.pk)},
+        **extra,
+    }
+
+
+def deliver(client, payload: dict[str, Any], capture, **sign):
+    body, header = signed(payload, **sign)
+    with capture(execute=True):
+        return client.post(
+            reverse("billing:stripe_webhook"),
+            body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
+
+
+# --- localstripe: cards saved as Stripe.js would save them ---
+
+VISA = "4242424242424242"
+DECLINED = "4000000000000341"  # saves, then every charge is declined
+NEEDS_3DS = "4000002760003184"
+
+
+def post_json(url: str, data: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - loopback localstripe
+        url, data=json.dumps(data).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
+
+def confirm_setup_in_browser(base: str, client_secret: str, number: str) -> str:
+    """What Stripe.js confirmCardSetup sends; returns the SetupIntent id."""
+    setup_intent_id = client_secret.split("_secret_")[0]
+    body = post_json(
+        f"{base}/v1/setup_intents/{setup_intent_id}/confirm",
+        {
+            "key": "pk_test_localstripe",
+            "use_stripe_sdk": True,
+            "client_secret": client_secret,
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": number, "exp_month": "12", "exp_year": "2034", "cvc": "123"},
+                "billing_details": {"address": {"postal_code": "NW1 6XE"}},
+            },
+        },
+    )
+    if body["status"] == "requires_action":  # the customer clicks "Complete authentication"
+        body = post_json(
+            f"{base}/v1/setup_intents/{setup_intent_id}/confirm",
+            {"key": "pk_test_localstripe", "use_stripe_sdk": True, "client_secret": client_secret},
+        )
+    assert body["status"] == "succeeded", body
+    return setup_intent_id
+
+
+def save_card(localstripe: str, user, number: str = VISA) -> PaymentMethod:
+    intent = card_setup_begin(user=user)
+    return card_setup_complete(
+        user=user,
+        setup_intent_id=confirm_setup_in_browser(localstripe, intent.client_secret, number),
+    )
+
+
+def stripe_client(localstripe: str) -> stripe.StripeClient:
+    return stripe.StripeClient("sk_test_localstripe", base_addresses={"api": localstripe})

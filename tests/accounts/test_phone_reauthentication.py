@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from tests.accounts.test_profile import PROFILE
 from tests.factories import TEST_PASSWORD
+from tests.helpers import PROFILE
 
 
 def test_changing_the_phone_asks_for_the_password_first(alice_client, alice):

@@ -4,18 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import TEST_PASSWORD
-
-PROFILE = {
-    "full_name": "Alice A. Archer",
-    "business_name": "Archer Web Ltd",
-    "phone": "+33142685300",
-    "address_line1": "5 Rue de Rivoli",
-    "address_line2": "",
-    "city": "Paris",
-    "postcode": "75001",
-    "region": "",
-    "country": "FR",
-}
+from tests.helpers import PROFILE
 
 
 def test_it_shows_the_profile_form_filled_in(alice_client, alice):

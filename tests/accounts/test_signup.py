@@ -8,22 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
-
-SIGNUP = {
-    "email": "new@example.com",
-    "password1": "a-long-enough-passphrase",
-    "password2": "a-long-enough-passphrase",
-    "full_name": "Nia Newcomer",
-    "business_name": "Newcomer Hosting Ltd",
-    "phone": "+14155550123",
-    "address_line1": "1 Market St",
-    "address_line2": "Suite 200",
-    "city": "San Francisco",
-    "postcode": "94105",
-    "region": "CA",
-    "country": "US",
-    "accept_terms": "on",
-}
+from tests.helpers import SIGNUP
 
 
 @pytest.mark.django_db

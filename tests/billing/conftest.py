@@ -4,7 +4,7 @@ import pytest
 
 from billing.models import Invoice
 from billing.services.orders import CartLine, order_place
-from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
+from tests.factories import PriceFactory, ProductFactory, TaxRateFactory
 
 
 @pytest.fixture

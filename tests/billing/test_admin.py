@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import InvoiceStatus, ServiceStatus, StripeEvent
-from tests.billing.factories import PaymentMethodFactory
+from tests.factories import PaymentMethodFactory, StripeEventFactory
 
 MODELS = [
     "product",
@@ -23,7 +23,7 @@ MODELS = [
 @pytest.mark.parametrize("model", MODELS)
 def test_staff_see_every_billing_list(client, charlie, alice_invoice, model):
     PaymentMethodFactory(user=alice_invoice.user)
-    StripeEvent.objects.create(event_id="evt_1", type="customer.updated", payload={"id": "evt_1"})
+    StripeEventFactory(event_id="evt_1", type="customer.updated", payload={"id": "evt_1"})
     client.force_login(charlie)
     assert client.get(reverse(f"admin:billing_{model}_changelist")).status_code == 200
 

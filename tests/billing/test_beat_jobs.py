@@ -26,9 +26,8 @@ from billing.services.invoices import (
 )
 from billing.services.orders import CartLine, order_place
 from billing.services.payments import invoice_cancel, invoices_to_auto_charge
-from tests.billing.factories import TaxRateFactory
-from tests.billing.test_payments_localstripe import save_card
-from tests.factories import UserFactory
+from tests.factories import TaxRateFactory, UserFactory
+from tests.helpers import save_card
 
 TODAY = dt.date(2027, 3, 10)
 
@@ -169,7 +168,7 @@ def test_auto_charge_pays_due_invoices_with_the_default_card_once(localstripe, a
 
 
 def test_auto_charge_tries_a_declined_card_once_a_day(alice, plan):
-    from tests.billing.factories import PaymentMethodFactory
+    from tests.factories import PaymentMethodFactory
 
     today = timezone.localdate()
     active_service(alice, plan, today)

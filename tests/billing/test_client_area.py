@@ -175,7 +175,7 @@ def test_the_pdf_prints_the_same_document_as_the_page(alice_client, alice_invoic
 def test_the_payment_methods_list_query_count_does_not_grow_with_rows(
     alice_client, alice, django_assert_num_queries
 ):
-    from tests.billing.factories import PaymentMethodFactory
+    from tests.factories import PaymentMethodFactory
 
     PaymentMethodFactory(user=alice)
     alice_client.get(reverse("billing:payment_methods"))
@@ -191,7 +191,7 @@ def test_the_payment_methods_list_query_count_does_not_grow_with_rows(
 def test_the_catalogue_and_cart_query_counts_do_not_grow_with_rows(
     client, plan, django_assert_num_queries
 ):
-    from tests.billing.factories import PriceFactory, ProductFactory
+    from tests.factories import PriceFactory, ProductFactory
 
     client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
     client.get(reverse("billing:plans"))
@@ -213,7 +213,7 @@ def test_the_catalogue_and_cart_query_counts_do_not_grow_with_rows(
 def test_each_card_button_says_which_card_it_acts_on(alice_client, alice):
     import re
 
-    from tests.billing.factories import PaymentMethodFactory
+    from tests.factories import PaymentMethodFactory
 
     PaymentMethodFactory(user=alice, last4="4242", is_default=True)
     PaymentMethodFactory(user=alice, last4="5556", is_default=False)
@@ -233,7 +233,7 @@ def test_paying_while_stripe_cannot_be_reached_says_so_instead_of_failing(
     alice_client, alice_invoice, settings
 ):
     """The Stripe customer is made on first need; that call can fail too."""
-    from tests.billing.factories import PaymentMethodFactory
+    from tests.factories import PaymentMethodFactory
 
     settings.STRIPE_SECRET_KEY = ""
     card = PaymentMethodFactory(user=alice_invoice.user)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.models import Invoice
 from billing.services.invoices import invoice_mark_paid
 from billing.services.orders import CartLine, order_place
-from tests.billing.factories import PriceFactory, ProductFactory
+from tests.factories import PriceFactory, ProductFactory
 
 
 def _order(user, product, currency: str = "EUR") -> Invoice:

@@ -11,7 +11,7 @@ from billing.services.cards import card_setup_complete
 from billing.services.customers import stripe_customer_ensure
 from billing.services.payments import invoice_auto_charge, invoice_pay, invoices_to_auto_charge
 from core.exceptions import ApplicationError
-from tests.billing.factories import PaymentMethodFactory
+from tests.factories import PaymentMethodFactory
 
 
 def intent_body(status: str, **extra) -> dict:

@@ -24,7 +24,7 @@ from billing.services.invoices import invoice_mark_paid, renewals_generate
 from billing.services.orders import CartLine, order_place
 from billing.services.payments import invoice_cancel
 from core.exceptions import ApplicationError
-from tests.billing.factories import TaxRateFactory
+from tests.factories import TaxRateFactory
 
 
 def place(user, product, cycle="monthly", currency="EUR"):
@@ -209,7 +209,7 @@ def test_it_keeps_one_line_per_service_and_period(alice, plan):
 def test_a_free_plan_starts_at_once_and_renews_without_a_bill(
     alice, django_capture_on_commit_callbacks
 ):
-    from tests.billing.factories import PriceFactory, ProductFactory
+    from tests.factories import PriceFactory, ProductFactory
 
     free = ProductFactory(name="Free tier")
     PriceFactory(product=free, amount=0)

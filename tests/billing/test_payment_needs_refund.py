@@ -10,8 +10,8 @@ from django.urls import reverse
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from billing.services.payments import payment_flag_for_refund
 from notifications.models import OutboxMessage
-from tests.billing.test_webhooks import deliver, event, payment_intent
 from tests.factories import UserFactory
+from tests.helpers import deliver, event, payment_intent
 from tests.stripe_fixtures import WEBHOOK_SECRET
 
 KIND = "billing-staff-payment-needs-refund"

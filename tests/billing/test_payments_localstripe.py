@@ -6,11 +6,7 @@ HTTP call localstripe's Stripe.js stand-in makes; tests/browser does it in Chrom
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import pytest
-import stripe
 from django.urls import reverse
 
 from billing import gateway
@@ -19,55 +15,15 @@ from billing.services.cards import card_setup_begin, card_setup_complete
 from billing.services.customers import stripe_customer_ensure
 from billing.services.payments import invoice_pay
 from core.exceptions import ApplicationError
-
-VISA = "4242424242424242"
-DECLINED = "4000000000000341"  # saves, then every charge is declined
-NEEDS_3DS = "4000002760003184"
-
-
-def _post_json(url: str, data: dict) -> dict:
-    request = urllib.request.Request(  # noqa: S310 - loopback localstripe
-        url, data=json.dumps(data).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
-def confirm_setup_in_browser(base: str, client_secret: str, number: str) -> str:
-    """What Stripe.js confirmCardSetup sends; returns the SetupIntent id."""
-    setup_intent_id = client_secret.split("_secret_")[0]
-    body = _post_json(
-        f"{base}/v1/setup_intents/{setup_intent_id}/confirm",
-        {
-            "key": "pk_test_localstripe",
-            "use_stripe_sdk": True,
-            "client_secret": client_secret,
-            "payment_method_data": {
-                "type": "card",
-                "card": {"number": number, "exp_month": "12", "exp_year": "2034", "cvc": "123"},
-                "billing_details": {"address": {"postal_code": "NW1 6XE"}},
-            },
-        },
-    )
-    if body["status"] == "requires_action":  # the customer clicks "Complete authentication"
-        body = _post_json(
-            f"{base}/v1/setup_intents/{setup_intent_id}/confirm",
-            {"key": "pk_test_localstripe", "use_stripe_sdk": True, "client_secret": client_secret},
-        )
-    assert body["status"] == "succeeded", body
-    return setup_intent_id
-
-
-def save_card(localstripe: str, user, number: str = VISA) -> PaymentMethod:
-    intent = card_setup_begin(user=user)
-    return card_setup_complete(
-        user=user,
-        setup_intent_id=confirm_setup_in_browser(localstripe, intent.client_secret, number),
-    )
-
-
-def stripe_client(localstripe: str) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_localstripe", base_addresses={"api": localstripe})
+from tests.helpers import (
+    DECLINED,
+    NEEDS_3DS,
+    VISA,
+    confirm_setup_in_browser,
+    post_json,
+    save_card,
+    stripe_client,
+)
 
 
 def test_it_creates_the_stripe_customer_once(localstripe, alice):
@@ -137,7 +93,7 @@ def test_authentication_is_completed_in_the_page(localstripe, alice_client, alic
     payment = alice_invoice.payments.get()
     assert payment.status == PaymentStatus.REQUIRES_ACTION
     # What confirmCardPayment does when the customer completes authentication.
-    _post_json(
+    post_json(
         f"{localstripe}/v1/payment_intents/{payment.stripe_payment_intent_id}/_authenticate?success=true",
         {"key": "pk_test_localstripe", "client_secret": secret},
     )

@@ -14,8 +14,8 @@ from billing.models import (
     StripeEvent,
 )
 from billing.services.invoices import invoice_mark_paid, renewals_generate
-from tests.billing.factories import PaymentMethodFactory
-from tests.billing.test_payments_localstripe import save_card, stripe_client
+from tests.factories import PaymentMethodFactory, StripeEventFactory
+from tests.helpers import save_card, stripe_client
 
 
 def test_export_lists_orders_services_invoices_and_cards_but_no_card_numbers(alice, alice_invoice):
@@ -42,7 +42,7 @@ def test_erase_keeps_invoices_for_the_law_and_removes_the_rest(
         vat_number="GB123456789", stripe_customer_id="cus_Gone"
     )
     PaymentMethodFactory(user=alice)
-    StripeEvent.objects.create(
+    StripeEventFactory(
         event_id="evt_1",
         type="customer.updated",
         payload={"data": {"object": {"id": "cus_Gone", "email": "alice@example.com"}}},

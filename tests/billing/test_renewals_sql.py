@@ -19,8 +19,7 @@ from billing.models import (
     ServiceStatus,
 )
 from billing.services import invoices
-from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
-from tests.factories import UserFactory
+from tests.factories import PriceFactory, ProductFactory, TaxRateFactory, UserFactory
 
 TODAY = dt.date(2027, 1, 20)
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import Invoice, Service
-from tests.billing.factories import PriceFactory, ProductFactory
+from tests.factories import PriceFactory, ProductFactory
 
 
 def test_it_lists_products_with_prices_in_the_default_currency(client, plan):

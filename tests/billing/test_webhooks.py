@@ -24,7 +24,8 @@ from billing.models import (
 from billing.services.invoices import invoice_mark_paid
 from billing.services.payments import payment_apply_intent
 from billing.services.refunds import credit_note_issue, invoice_refund
-from tests.billing.factories import PaymentMethodFactory
+from tests.factories import BillingAccountFactory, PaymentFactory, PaymentMethodFactory
+from tests.helpers import deliver, event, payment_intent
 from tests.stripe_fixtures import WEBHOOK_SECRET, signed
 
 URL = reverse("billing:stripe_webhook")
@@ -35,35 +36,7 @@ def _webhook_secret(settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
 
-def event(type_: str, obj: dict, event_id: str | None = None) -> dict:
-    return {
-        "id": event_id or f"evt_{type_.replace('.', '_')}_{obj.get('id', 'x')}",
-        "object": "event",
-        "api_version": "2025-10-29.clover",
-        "created": int(time.time()),
-        "livemode": False,
-        "pending_webhooks": 1,
-        "type": type_,
-        "data": {"object": obj},
-    }
-
-
-def payment_intent(payment: Payment, status: str, **extra) -> dict:
-    return {
-        "id": payment.stripe_payment_intent_id,
-        "object": "payment_intent",
-        "amount": payment.amount,
-        "currency": payment.currency.lower(),
-        "status": status,
-        "client_secret": f"{payment.stripe_payment_intent_id}_secret_abc",
-        "latest_charge": "ch_1",
-        "last_payment_error": None,
-        "metadata": {"invoice_id": str(payment.invoice_id), "payment_id": str(payment.pk)},
-        **extra,
-    }
-
-
-def card_payload(pm_id: str, customer: str, *, supported: bool = True, exp_year: int = 2034):
+def card_payload(pm_id: str, customer: str | None, *, supported: bool = True, exp_year: int = 2034):
     return {
         "id": pm_id,
         "object": "payment_method",
@@ -81,21 +54,9 @@ def card_payload(pm_id: str, customer: str, *, supported: bool = True, exp_year:
     }
 
 
-def deliver(client, payload: dict, capture, **sign):
-    body, header = signed(payload, **sign)
-    with capture(execute=True):
-        return client.post(URL, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
-
-
 @pytest.fixture
 def pending_payment(alice_invoice) -> Payment:
-    return Payment.objects.create(
-        invoice=alice_invoice,
-        attempt=1,
-        amount=alice_invoice.total,
-        currency=alice_invoice.currency,
-        stripe_payment_intent_id="pi_3Test0001",
-    )
+    return PaymentFactory(invoice=alice_invoice, attempt=1, stripe_payment_intent_id="pi_3Test0001")
 
 
 def test_it_refuses_an_unsigned_event(client, db):
@@ -255,7 +216,7 @@ def test_it_stores_and_acknowledges_unknown_event_types(
 
 @pytest.fixture
 def alice_customer(alice) -> str:
-    BillingAccount.objects.create(user=alice, stripe_customer_id="cus_Alice1")
+    BillingAccountFactory(user=alice, stripe_customer_id="cus_Alice1")
     return "cus_Alice1"
 
 

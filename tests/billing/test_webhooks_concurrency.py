@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from billing.models import InvoiceStatus, Payment, PaymentStatus, StripeEvent
 from notifications.models import OutboxMessage
-from tests.billing.test_webhooks import event, payment_intent
+from tests.helpers import event, payment_intent
 from tests.stripe_fixtures import WEBHOOK_SECRET, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)

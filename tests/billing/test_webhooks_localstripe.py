@@ -10,7 +10,7 @@ from billing import gateway
 from billing.models import InvoiceStatus, Payment, StripeEvent
 from billing.services.customers import stripe_customer_ensure
 from billing.services.orders import CartLine, order_place
-from tests.billing.test_payments_localstripe import save_card
+from tests.helpers import save_card
 from tests.stripe_fixtures import localstripe_register_webhook
 
 

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from billing.models import Invoice, InvoiceStatus, PaymentMethod, StripeEvent
 from tests import stripe_fixtures
-from tests.billing.factories import PriceFactory, ProductFactory
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory
 from tests.stripe_fixtures import localstripe_register_webhook
 
 # The fixtures this module uses (pytest finds fixtures by module attribute).

@@ -15,8 +15,7 @@ from billing.services.cards import card_setup_complete
 from billing.services.orders import CartLine, order_place
 from billing.services.payments import verification_holds_settle
 from tests import stripe_fixtures
-from tests.billing.factories import PriceFactory, ProductFactory
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory
 from tests.verification import files, stripe_shapes
 from tests.verification.stripe_shapes import FakeStripe
 from verification.models import CaseStatus, DocumentAccess

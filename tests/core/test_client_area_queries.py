@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from billing.models import Invoice
 from billing.services.orders import CartLine, order_place
-from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
+from tests.factories import PriceFactory, ProductFactory, TaxRateFactory
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "SAVEPOINT")
 

@@ -4,7 +4,7 @@ import logging
 
 from django.urls import reverse
 
-from tests.accounts.test_signup import SIGNUP
+from tests.helpers import SIGNUP
 
 
 def test_sign_up_and_sign_in_log_no_personal_data(client, db, caplog):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 
 from notifications import sms
+from tests.helpers import free_port
 
 
 def _worker_broker_url() -> str:
@@ -34,13 +34,6 @@ def _worker_broker_url() -> str:
 
 
 WORKER_BROKER_URL = _worker_broker_url()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -15,8 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from notifications.models import OutboxMessage, Status
 from notifications.services import BODY_REMOVED_NOTE, message_deliver
-from tests.accounts.test_signup import SIGNUP
-from tests.notifications.conftest import free_port
+from tests.factories import OutboxMessageFactory
+from tests.helpers import SIGNUP, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_staff_see_allauths_emails_in_the_outbox_admin(
 def test_erasing_a_customer_removes_unknown_account_emails_to_their_address(alice):
     from notifications.personal_data import erase
 
-    OutboxMessage.objects.create(
+    OutboxMessageFactory(
         user=None,
         channel="email",
         kind="allauth-unknown_account",

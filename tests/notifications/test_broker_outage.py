@@ -24,8 +24,8 @@ from django.utils import timezone
 from notifications.models import OutboxMessage, Status
 from notifications.services import REQUEUE_AFTER, notify
 from notifications.tasks import requeue_stuck_messages, send_message
-from tests.notifications.conftest import drop_pooled_connections, free_port, use_broker
-from tests.notifications.test_worker_delivery import wait_for_status
+from tests.helpers import free_port, wait_for_status
+from tests.notifications.conftest import drop_pooled_connections, use_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

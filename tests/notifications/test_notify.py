@@ -151,7 +151,7 @@ def test_a_permanent_smtp_error_fails_the_row_without_retry(alice, smtp_server):
 
 
 def test_an_unreachable_smtp_server_is_transient(alice, settings):
-    from tests.notifications.conftest import free_port
+    from tests.helpers import free_port
 
     settings.MAILERS = {
         "default": {
@@ -200,7 +200,8 @@ def test_a_worker_keeps_one_smtp_session_for_many_messages(alice, smtp_server):
 def test_a_session_the_server_closed_is_reopened_without_losing_the_message(alice, settings):
     from aiosmtpd.controller import Controller
 
-    from tests.notifications.conftest import SmtpRecorder, free_port
+    from tests.helpers import free_port
+    from tests.notifications.conftest import SmtpRecorder
 
     port = free_port()
     settings.MAILERS = {

@@ -5,7 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.models import Channel, OutboxMessage, Status
-from tests.accounts.test_signup import SIGNUP
+from tests.helpers import SIGNUP
 
 
 @pytest.mark.django_db

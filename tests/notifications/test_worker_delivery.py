@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.urls import reverse
 
 from notifications.models import OutboxMessage, Status
 from notifications.services import notify
 from notifications.tasks import send_message
-from tests.accounts.test_signup import SIGNUP
+from tests.helpers import SIGNUP, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for_status(pk: int, status: str, timeout: float = 60.0) -> OutboxMessage:
-    deadline = time.monotonic() + timeout
-    row = OutboxMessage.objects.get(pk=pk)
-    while time.monotonic() < deadline:
-        row = OutboxMessage.objects.get(pk=pk)
-        if row.status == status:
-            return row
-        time.sleep(0.05)
-    raise AssertionError(f"Row {pk} is {row.status}, expected {status}")
 
 
 def test_a_sign_up_is_welcomed_by_a_worker_over_smtp_and_shown_in_admin(

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from privacy.models import DocumentAcceptance, LegalDocument
-from tests.accounts.test_signup import SIGNUP
+from tests.helpers import SIGNUP
 
 
 @pytest.mark.django_db

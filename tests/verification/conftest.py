@@ -24,7 +24,7 @@ def alice_case(alice):
 
 @pytest.fixture
 def plan(db):
-    from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
+    from tests.factories import PriceFactory, ProductFactory, TaxRateFactory
 
     TaxRateFactory(country="GB", rate="20.00", is_eu=False)
     product = ProductFactory(name="Starter hosting", slug="starter")

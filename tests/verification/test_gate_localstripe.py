@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from billing.models import InvoiceStatus
-from tests.billing.test_payments_localstripe import NEEDS_3DS, VISA, save_card
+from tests.helpers import NEEDS_3DS, VISA, save_card
 from verification.models import Case, RiskAssessment, RiskSubject
 
 

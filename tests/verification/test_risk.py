@@ -11,8 +11,7 @@ from netaddr import IPSet
 from billing.models import BillingAccount, InvoiceStatus, Order, Payment
 from billing.services.orders import CartLine, order_place
 from billing.services.payments import invoice_pay
-from tests.billing.factories import PaymentMethodFactory
-from tests.factories import UserFactory
+from tests.factories import PaymentMethodFactory, UserFactory
 from tests.verification import stripe_shapes
 from tests.verification.factories import CaseFactory
 from verification import risk
