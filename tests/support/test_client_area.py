@@ -11,7 +11,7 @@ from django.urls import reverse
 from billing.services import orders as billing_services
 from support import services
 from support.models import Attachment, Message, Ticket, TicketStatus
-from tests.billing.factories import PriceFactory, ProductFactory
+from tests.factories import PriceFactory, ProductFactory
 from tests.support.conftest import PDF_BYTES, png_bytes, stored_files
 
 
