@@ -26,7 +26,8 @@ from cryptography.fernet import Fernet
 from django.db import connection
 
 from tests.commands import run_manage
-from tests.notifications.conftest import SmtpRecorder, free_port
+from tests.helpers import free_port
+from tests.notifications.conftest import SmtpRecorder
 from tests.notifications.test_broker_outage import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,10 +23,9 @@ from billing.models import StripeEvent
 from billing.services.orders import CartLine, order_place
 from notifications.models import OutboxMessage, Preferences
 from notifications.tokens import make_unsubscribe_token
-from tests.accounts.test_signup import SIGNUP
 from tests.attack.conftest import STRIPE_WEBHOOK_SECRET, TWILIO_AUTH_TOKEN, App, Client
-from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory, TaxRateFactory, UserFactory
+from tests.helpers import SIGNUP
 from tests.notifications.test_twilio import FROM_NUMBER
 
 pytestmark = pytest.mark.attack

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 
@@ -50,7 +52,7 @@ def test_the_add_card_page_keeps_a_next_path(fake_stripe, alice_client):
     assert 'name="next" value="/billing/checkout/"' in response.text
 
 
-def completed_setup_routes() -> dict:
+def completed_setup_routes() -> dict[Any, Any]:
     card = {
         "id": "pm_Alice",
         "object": "payment_method",

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from billing import personal_data, tasks
 from billing.models import BillingAccount, StripeCustomerDeletion, StripeEvent
-from tests.billing.test_webhooks import URL, deliver, event
-from tests.notifications.conftest import free_port, use_broker
+from tests.billing.test_webhooks import URL
+from tests.helpers import deliver, event, free_port
+from tests.notifications.conftest import use_broker
 from tests.stripe_fixtures import WEBHOOK_SECRET, signed
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ def broker_back() -> None:
 def sweep_later() -> int:
     with pytest.MonkeyPatch.context() as patch:
         later = timezone.now() + datetime.timedelta(minutes=10)
-        patch.setattr(tasks.timezone, "now", lambda: later)
+        patch.setattr(tasks.timezone, "now", lambda: later)  # type: ignore[attr-defined]
         return tasks.requeue_dropped_work()
 
 
@@ -121,7 +122,7 @@ def test_with_the_broker_down_an_event_is_stored_acknowledged_and_swept_later(
 
     stored.refresh_from_db()
     assert stored.processed_at is not None
-    assert sweep_later() == 0
+    assert sweep_later() == 0  # type: ignore[unreachable]  # refresh_from_db() reloads it
 
 
 def test_an_erasure_with_the_broker_down_deletes_the_stripe_customer_later(
@@ -132,7 +133,7 @@ def test_an_erasure_with_the_broker_down_deletes_the_stripe_customer_later(
     fake_stripe(
         {
             ("DELETE", "/v1/customers/cus_Erased"): lambda params: (
-                deleted.append(1) or 200,
+                deleted.append(1) or 200,  # type: ignore[func-returns-value, redundant-expr]
                 {"id": "cus_Erased", "object": "customer", "deleted": True},
             )
         }

@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from core.health import HEARTBEAT_KEY
 from core.tasks import worker_heartbeat
-from tests.notifications.conftest import celery_worker, free_port  # noqa: F401 (fixture)
+from tests.helpers import free_port
+from tests.notifications.conftest import celery_worker  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

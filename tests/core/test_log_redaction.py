@@ -15,7 +15,7 @@ from django.urls import reverse
 from core.logs import RedactPathsFilter
 from core.redact import redact_path
 from notifications.tokens import make_unsubscribe_token
-from tests.accounts.test_signup import SIGNUP
+from tests.helpers import SIGNUP
 
 pytestmark = pytest.mark.django_db
 
