@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from billing.services.orders import CartLine, order_place
 from privacy.models import CookieConsentRecord
-from tests.billing.factories import PaymentMethodFactory
+from tests.factories import PaymentMethodFactory
 
 
 @pytest.fixture

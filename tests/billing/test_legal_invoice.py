@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from billing.models import BillingAccount
 from billing.services.orders import CartLine, order_place
-from tests.billing.factories import TaxRateFactory
+from tests.factories import TaxRateFactory
 
 
 @pytest.fixture(autouse=True)

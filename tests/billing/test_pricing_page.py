@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.billing.factories import PriceFactory, ProductFactory, TaxRateFactory
+from tests.factories import PriceFactory, ProductFactory, TaxRateFactory
 
 
 @pytest.fixture

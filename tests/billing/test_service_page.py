@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from billing.models import ChangeStatus, ServiceStatus
 from provisioning.models import Account
-from tests.billing.factories import PriceFactory, ProductFactory
+from tests.factories import PriceFactory, ProductFactory
 from tests.billing.test_service_lifecycle import order_and_pay
 
 

@@ -22,7 +22,7 @@ from billing.models import (
 )
 from billing.services.orders import CartLine, order_place
 from notifications.models import Channel, OutboxMessage, Status
-from tests.billing.factories import PriceFactory, ProductFactory
+from tests.factories import PriceFactory, ProductFactory
 from tests.factories import UserFactory
 
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from billing.models import ChangeStatus, Invoice, Service, ServiceStatus
 from billing.services.orders import CartLine, order_place
 from billing.services.payments import invoice_mark_paid_outside_stripe
-from tests.billing.factories import PriceFactory, ProductFactory
+from tests.factories import PriceFactory, ProductFactory
 from tests.factories import TEST_PASSWORD
 from tests.provisioning import conftest as provisioning_fixtures
 

@@ -17,7 +17,7 @@ from billing.models import BillingAccount, Invoice, InvoiceStatus, Service, Serv
 from privacy import discovery
 from privacy.models import DataRequest
 from privacy.services import documents_accept_current, erasure_run
-from tests.billing.factories import PaymentMethodFactory
+from tests.factories import PaymentMethodFactory
 
 PASSWORD = "a long passphrase 42"
 

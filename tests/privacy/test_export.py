@@ -19,7 +19,7 @@ from billing.models import BillingAccount
 from privacy import discovery
 from privacy.models import DataRequest
 from privacy.services import documents_accept_current, exports_expire
-from tests.billing.factories import PaymentMethodFactory
+from tests.factories import PaymentMethodFactory
 
 
 def _request_export(client, capture):
