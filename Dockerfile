@@ -20,6 +20,9 @@ COPY --chown=onepanel:onepanel . .
 # collectstatic needs settings but no secrets of the deployment.
 RUN DJANGO_SETTINGS_MODULE=config.settings.base DEBUG=false python manage.py collectstatic --noinput
 
+# Identity documents (encrypted) live in a volume mounted here, never under static or media.
+RUN mkdir -p /app/private && chown onepanel:onepanel /app/private
+
 USER onepanel
 EXPOSE 8000
 # exec form: gunicorn is PID 1 and gets docker's SIGTERM for a graceful stop.

@@ -128,3 +128,8 @@ def test_a_pdf_is_framed_by_the_review_page_only(client, charlie, submitted):
     assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
     review = client.get(reverse("admin:verification_reviewcase_change", args=[submitted.pk]))
     assert f'<iframe src="{response.wsgi_request.path}"' in review.text
+
+
+def test_the_payment_methods_page_links_the_verifications(alice_client):
+    page = alice_client.get(reverse("billing:payment_methods")).text
+    assert f'href="{reverse("verification:cases")}"' in page
