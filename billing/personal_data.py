@@ -14,7 +14,9 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -30,6 +32,7 @@ from .models import (
     BillingAccount,
     CreditNote,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     Order,
     Payment,
@@ -282,6 +285,7 @@ def erase(user: Any) -> None:
     )
     lifecycle.sync_later(ended)
     Invoice.objects.filter(user=user).update(billing_email="")
+    _audit_trail_scrub(user)
     if customer_id:
         StripeEvent.objects.filter(
             Q(payload__data__object__customer=customer_id)
@@ -293,3 +297,26 @@ def erase(user: Any) -> None:
         account.vat_number = ""
         account.stripe_customer_id = ""
         account.save(update_fields=["vat_number", "stripe_customer_id"])
+
+
+def _audit_trail_scrub(user: Any) -> None:
+    """django-auditlog's entries for the customer's invoices, lines and payments repeat the
+    customer snapshot (name, email, address) in their diffs: the entries stay (who, when,
+    which action on which document), their diffs and the request's address go."""
+    documents = {
+        Invoice: Invoice.objects.filter(user=user).values_list("pk", flat=True),
+        InvoiceLine: InvoiceLine.objects.filter(invoice__user=user).values_list("pk", flat=True),
+        Payment: Payment.objects.filter(invoice__user=user).values_list("pk", flat=True),
+    }
+    for model, pks in documents.items():
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk__in=[str(pk) for pk in pks],
+        ).update(
+            changes=None,
+            changes_text="",
+            serialized_data=None,
+            additional_data=None,
+            remote_addr=None,
+            remote_port=None,
+        )
