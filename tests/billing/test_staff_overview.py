@@ -22,8 +22,7 @@ from billing.models import (
 )
 from billing.services.orders import CartLine, order_place
 from notifications.models import Channel, OutboxMessage, Status
-from tests.factories import PriceFactory, ProductFactory
-from tests.factories import UserFactory
+from tests.factories import PriceFactory, ProductFactory, UserFactory
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 from billing.models import ChangeStatus, Invoice, Service, ServiceStatus
 from billing.services.orders import CartLine, order_place
 from billing.services.payments import invoice_mark_paid_outside_stripe
-from tests.factories import PriceFactory, ProductFactory
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory
 from tests.provisioning import conftest as provisioning_fixtures
 
 fake_panel = provisioning_fixtures.fake_panel
