@@ -492,8 +492,9 @@ def main(argv: list[str]) -> int:
         from django.db import connection
 
         from benchmarks.pages import gunicorn
+        from notifications.delivery import outbox_requeue_stuck
         from notifications.models import OutboxMessage, Status
-        from notifications.services import notify, outbox_requeue_stuck
+        from notifications.services import notify
 
         log(f"preparing {options.customers} customers with cards and invoices...")
         customers = prepare(options.customers, stripe_url)

@@ -4,7 +4,7 @@ A publish the broker refuses is logged and dropped, not raised. Every caller lea
 state in the database that a beat sweep finds (an event not yet processed, a session
 whose network name was not looked up), so the work is done once the broker is back:
 nothing is lost, and no customer sees a 500 because Redis is down. The notification
-outbox follows the same rule (notifications.services.dispatch).
+outbox follows the same rule (notifications.delivery.dispatch).
 """
 
 from __future__ import annotations

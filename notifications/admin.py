@@ -8,8 +8,9 @@ from django.utils.html import format_html
 from accounts.http import signed_in_user
 from core.exceptions import ApplicationError
 
+from .campaigns import campaign_queue, marketing_audience
 from .models import Campaign, ConsentRecord, OutboxMessage, Preferences
-from .services import campaign_queue, marketing_audience, message_resend
+from .services import message_resend
 
 
 @admin.register(OutboxMessage)

@@ -31,8 +31,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from . import smtp_baseline
+from .delivery import DELIVERY_BATCH
 from .models import OutboxMessage, Status
-from .services import DELIVERY_BATCH, email_message_build
+from .services import email_message_build
 from .tasks import send_emails
 
 BENCH_DOMAIN = "bench.example.invalid"

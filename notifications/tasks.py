@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import message_deliver, messages_deliver, outbox_requeue_stuck
+from .delivery import message_deliver, messages_deliver, outbox_requeue_stuck
 
 
 @shared_task(ignore_result=True)

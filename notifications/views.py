@@ -19,7 +19,8 @@ from . import sms
 from .forms import PreferencesForm, TwilioInboundForm, TwilioStatusForm, form_errors_text
 from .models import ConsentChannel, Purpose
 from .selectors import consent_records_for, preferences_get
-from .services import preferences_update, sms_reply_receive, sms_status_receive
+from .services import preferences_update
+from .sms_callbacks import sms_reply_receive, sms_status_receive
 from .tokens import read_unsubscribe_token
 
 CONSENT_HISTORY_LIMIT = 20

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from notifications.delivery import BODY_REMOVED_NOTE, message_deliver
 from notifications.models import OutboxMessage, Status
-from notifications.services import BODY_REMOVED_NOTE, message_deliver
 from tests.factories import OutboxMessageFactory
 from tests.helpers import SIGNUP, free_port
 

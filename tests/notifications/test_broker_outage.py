@@ -21,8 +21,9 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
+from notifications.delivery import REQUEUE_AFTER
 from notifications.models import OutboxMessage, Status
-from notifications.services import REQUEUE_AFTER, notify
+from notifications.services import notify
 from notifications.tasks import requeue_stuck_messages, send_message
 from tests.helpers import free_port, wait_for_status
 from tests.notifications.conftest import drop_pooled_connections, use_broker

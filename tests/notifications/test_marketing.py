@@ -8,6 +8,8 @@ from django.core import mail
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
+from notifications.campaigns import campaign_queue
+from notifications.delivery import message_deliver
 from notifications.models import (
     Campaign,
     Category,
@@ -16,7 +18,7 @@ from notifications.models import (
     Preferences,
     Status,
 )
-from notifications.services import campaign_queue, message_deliver, notify, preferences_update
+from notifications.services import notify, preferences_update
 from notifications.tokens import read_unsubscribe_token
 from tests.factories import UserFactory
 

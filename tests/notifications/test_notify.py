@@ -7,8 +7,9 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.delivery import MAX_ATTEMPTS, message_deliver
 from notifications.models import Category, Channel, OutboxMessage, Status
-from notifications.services import MAX_ATTEMPTS, message_deliver, notify
+from notifications.services import notify
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ import pytest
 from django.core import mail
 
 from notifications import personal_data
+from notifications.delivery import message_deliver
 from notifications.models import Campaign, ConsentRecord, OutboxMessage, Preferences
-from notifications.services import message_deliver, notify, preferences_update
+from notifications.services import notify, preferences_update
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,13 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from notifications.models import OutboxMessage, Status
-from notifications.services import (
+from notifications.delivery import (
     INTERRUPTED_ERROR,
     REQUEUE_AFTER,
     SENDING_TIMEOUT,
     outbox_requeue_stuck,
 )
+from notifications.models import OutboxMessage, Status
 from notifications.services import notify as queue_message
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ def test_it_uses_a_fixed_number_of_queries_for_any_number_of_rows(
 
 
 def test_with_the_broker_down_it_stops_at_the_first_refusal(alice, unreachable_broker, caplog):
-    from notifications.services import dispatch_many
+    from notifications.delivery import dispatch_many
 
     rows = [queue_message(user=alice, kind="welcome", context={})[0] for _ in range(5)]
 

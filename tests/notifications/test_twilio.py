@@ -15,6 +15,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
+from notifications.delivery import message_deliver
 from notifications.errors import NotConfiguredError
 from notifications.models import (
     ConsentChannel,
@@ -24,7 +25,7 @@ from notifications.models import (
     Status,
     TwilioCallback,
 )
-from notifications.services import message_deliver, notify, preferences_update
+from notifications.services import notify, preferences_update
 from notifications.sms import TwilioBackend
 
 pytestmark = pytest.mark.django_db
@@ -412,7 +413,7 @@ def test_a_replayed_stop_does_not_undo_a_later_start(alerted_alice):
 
 
 def test_a_replayed_delivery_report_is_acknowledged_and_ignored(alerted_alice, caplog):
-    caplog.set_level(logging.INFO, logger="notifications.services")
+    caplog.set_level(logging.INFO, logger="notifications.sms_callbacks")
     row = sent_alert(alerted_alice)
     report = {"MessageSid": row.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30003"}
 

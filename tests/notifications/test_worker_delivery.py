@@ -63,8 +63,9 @@ def test_a_marketing_email_carries_one_click_unsubscribe_that_works_without_a_se
 ):
     from django.test import Client
 
+    from notifications.campaigns import campaign_queue
     from notifications.models import Campaign, Preferences
-    from notifications.services import campaign_queue, preferences_update
+    from notifications.services import preferences_update
 
     settings.SITE_URL = "https://panel.example.com"
     for user in (alice, bob):
