@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import BillingCycle, InvoiceLine, Order, Price, Product, Service, ServiceStatus
-from billing.services.invoices import renewals_generate
+from billing.services.renewals import renewals_generate
 
 from .table import Row
 

@@ -36,7 +36,7 @@ from .models import (
     TaxRate,
 )
 from .money import format_money
-from .services import cancellations, invoices, lifecycle, payments, refunds
+from .services import cancellations, invoices, lifecycle, manual_payments, payments, refunds
 
 
 def _with_fraud_score(queryset: QuerySet, subject: RiskSubject) -> QuerySet:
@@ -362,7 +362,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         if data is not None and form.is_valid():
             before = invoice.status
             try:
-                payment = payments.invoice_record_bank_transfer(
+                payment = manual_payments.invoice_record_bank_transfer(
                     invoice=invoice, **form.cleaned_data
                 )
             except ApplicationError as exc:
@@ -393,7 +393,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         for invoice in queryset:
             before = invoice.status
             try:
-                done += payments.invoice_mark_paid_outside_stripe(invoice=invoice)
+                done += manual_payments.invoice_mark_paid_outside_stripe(invoice=invoice)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -424,7 +424,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         for invoice in queryset:
             before = invoice.status
             try:
-                done += payments.invoice_cancel(invoice=invoice)
+                done += manual_payments.invoice_cancel(invoice=invoice)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:

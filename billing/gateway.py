@@ -1,9 +1,10 @@
 """Every call to Stripe goes through this module; nothing else imports stripe.
 
-It returns our own dataclasses and raises PaymentError with words a customer can
-read, so the rest of billing (and its tests) never touch SDK objects. Every call
-goes through `_call`, the one place a StripeError becomes a PaymentError. Webhook
-payloads are read here too (`*_from_payload`), into the same dataclasses.
+It returns our own dataclasses (billing.stripe_payloads, which also reads webhook
+payloads into them) and raises PaymentError with words a customer can read, so the
+rest of billing (and its tests) never touch SDK objects. Every call goes through
+`_call`, the one place a StripeError becomes a PaymentError. Verifying a webhook's
+signature and parsing its JSON strictly (`webhook_event`) is done here too.
 STRIPE_API_BASE points the client at another server (localstripe in development
 and tests); tests may also pass their own stripe.HTTPClient through
 `use_http_client` to answer with objects shaped as in Stripe's API reference.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -23,6 +24,20 @@ from django.conf import settings
 from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 from core.exceptions import ApplicationError
+
+from .stripe_payloads import (
+    DECLINE_MESSAGES,
+    Card,
+    PaymentIntent,
+    Refund,
+    SetupIntent,
+    StripeCustomer,
+    card_of,
+    id_of,
+    payment_intent_from_payload,
+    refund_of,
+    setup_intent_from_payload,
+)
 
 _http_client: stripe.HTTPClient | None = None
 
@@ -60,70 +75,6 @@ class WebhookSignatureError(Exception):
 
 class WebhookPayloadError(Exception):
     """A signed payload we cannot store: not strict JSON, or text PostgreSQL refuses."""
-
-
-@dataclass(frozen=True)
-class Card:
-    payment_method_id: str
-    customer_id: str
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-    country: str
-    fingerprint: str
-    three_d_secure_supported: bool
-
-
-@dataclass(frozen=True)
-class SetupIntent:
-    id: str
-    client_secret: str
-    status: str
-    payment_method_id: str
-    customer_id: str
-
-
-@dataclass(frozen=True)
-class PaymentIntent:
-    id: str
-    status: str
-    client_secret: str
-    amount: int
-    currency: str
-    charge_id: str
-    failure_message: str
-    metadata: dict[str, str]
-    customer_id: str = ""
-    # Stripe Radar's outcome of the charge (latest_charge.outcome), when Stripe sent it.
-    risk_level: str = ""
-    risk_score: int | None = None
-
-
-@dataclass(frozen=True)
-class Refund:
-    id: str
-    status: str
-    amount: int
-    currency: str
-
-
-# Stripe's decline codes in words a customer understands.
-DECLINE_MESSAGES = {
-    "insufficient_funds": "Your card has insufficient funds.",
-    "card_declined": "Your card was declined by your bank.",
-    "generic_decline": "Your card was declined by your bank.",
-    "do_not_honor": "Your card was declined by your bank.",
-    "expired_card": "Your card has expired.",
-    "incorrect_cvc": "The card's security code is incorrect.",
-    "incorrect_number": "The card number is incorrect.",
-    "lost_card": "Your card was declined by your bank.",
-    "stolen_card": "Your card was declined by your bank.",
-    "fraudulent": "Your card was declined by your bank.",
-    "processing_error": "Your bank could not process the payment. Please try again.",
-    "authentication_required": "Your bank asks you to confirm this payment.",
-    "card_velocity_exceeded": "Your card has reached its spending limit.",
-}
 
 
 def is_configured() -> bool:
@@ -203,54 +154,6 @@ def _is_missing(exc: stripe.StripeError) -> bool:
     )
 
 
-def _id_of(value: Any) -> str:
-    """An expandable field: Stripe sends either the id or the whole object."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
-def _card(pm: dict[str, Any]) -> Card:
-    card = pm.get("card") or {}
-    usage = card.get("three_d_secure_usage") or {}
-    return Card(
-        payment_method_id=pm["id"],
-        customer_id=_id_of(pm.get("customer")),
-        brand=card.get("brand", "") or "card",
-        last4=card.get("last4", "") or "",
-        exp_month=int(card.get("exp_month") or 0),
-        exp_year=int(card.get("exp_year") or 0),
-        country=card.get("country", "") or "",
-        fingerprint=card.get("fingerprint", "") or "",
-        three_d_secure_supported=bool(usage.get("supported", False)),
-    )
-
-
-def payment_intent_from_payload(pi: dict[str, Any]) -> PaymentIntent:
-    """A payment_intent object (from a response or a webhook event) as our PaymentIntent."""
-    error = pi.get("last_payment_error") or {}
-    decline = error.get("decline_code") or error.get("code") or ""
-    failure = ""
-    if error:
-        failure = DECLINE_MESSAGES.get(decline) or error.get("message") or "Your card was declined."
-    charge = pi.get("latest_charge")
-    outcome = (charge.get("outcome") or {}) if isinstance(charge, dict) else {}
-    risk_score = outcome.get("risk_score")
-    return PaymentIntent(
-        id=str(pi.get("id") or ""),
-        status=pi.get("status", ""),
-        client_secret=pi.get("client_secret") or "",
-        amount=int(pi.get("amount") or 0),
-        currency=(pi.get("currency") or "").upper(),
-        charge_id=_id_of(pi.get("latest_charge")),
-        failure_message=failure,
-        metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
-        customer_id=_id_of(pi.get("customer")),
-        risk_level=str(outcome.get("risk_level") or ""),
-        risk_score=int(risk_score) if isinstance(risk_score, int) else None,
-    )
-
-
 def customer_create(*, email: str, name: str, user_id: int, idempotency_key: str) -> str:
     """A new Stripe customer; the idempotency key makes a retried call return the same one."""
     customer = _call(
@@ -275,20 +178,6 @@ def customer_delete(*, customer_id: str) -> None:
     _call(delete)
 
 
-@dataclass(frozen=True)
-class StripeCustomer:
-    """What Stripe holds about a customer, for the customer's own GDPR export."""
-
-    id: str
-    email: str
-    name: str
-    phone: str
-    address: dict[str, str]
-    created: int
-    metadata: dict[str, str]
-    cards: list[Card]
-
-
 def customer_retrieve(*, customer_id: str) -> StripeCustomer | None:
     """The Stripe customer and its cards; None when Stripe no longer has it."""
 
@@ -310,7 +199,7 @@ def customer_retrieve(*, customer_id: str) -> StripeCustomer | None:
             address={str(k): str(v or "") for k, v in (customer.get("address") or {}).items()},
             created=int(customer.get("created") or 0),
             metadata={str(k): str(v) for k, v in (customer.get("metadata") or {}).items()},
-            cards=[_card(_plain(pm)) for pm in methods.data],
+            cards=[card_of(_plain(pm)) for pm in methods.data],
         )
 
     return _call(fetch)
@@ -328,7 +217,7 @@ def customer_set_default_payment_method(*, customer_id: str, payment_method_id: 
 def customer_default_payment_method(*, customer_id: str) -> str:
     """The payment method Stripe has as the customer's default now ("" when none)."""
     customer = _plain(_call(lambda client: client.v1.customers.retrieve(customer_id)))
-    return _id_of((customer.get("invoice_settings") or {}).get("default_payment_method"))
+    return id_of((customer.get("invoice_settings") or {}).get("default_payment_method"))
 
 
 def setup_intent_create(*, customer_id: str) -> SetupIntent:
@@ -348,20 +237,9 @@ def setup_intent_retrieve(*, setup_intent_id: str) -> SetupIntent:
     return setup_intent_from_payload(_plain(intent))
 
 
-def setup_intent_from_payload(data: dict[str, Any]) -> SetupIntent:
-    """A setup_intent object (from a response or a webhook event) as our SetupIntent."""
-    return SetupIntent(
-        id=str(data.get("id") or ""),
-        client_secret=data.get("client_secret") or "",
-        status=data.get("status", ""),
-        payment_method_id=_id_of(data.get("payment_method")),
-        customer_id=_id_of(data.get("customer")),
-    )
-
-
 def payment_method_retrieve(*, payment_method_id: str) -> Card:
     pm = _call(lambda client: client.v1.payment_methods.retrieve(payment_method_id))
-    return _card(_plain(pm))
+    return card_of(_plain(pm))
 
 
 def payment_method_attach(*, payment_method_id: str, customer_id: str) -> Card:
@@ -370,7 +248,7 @@ def payment_method_attach(*, payment_method_id: str, customer_id: str) -> Card:
             payment_method_id, params={"customer": customer_id}
         )
     )
-    return _card(_plain(pm))
+    return card_of(_plain(pm))
 
 
 def payment_method_detach(*, payment_method_id: str) -> None:
@@ -454,7 +332,7 @@ def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str) 
             options={"idempotency_key": idempotency_key},
         )
     )
-    return _refund(_plain(refund))
+    return refund_of(_plain(refund))
 
 
 def refund_list(*, payment_intent_id: str) -> list[Refund]:
@@ -464,16 +342,7 @@ def refund_list(*, payment_intent_id: str) -> list[Refund]:
         page = client.v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
         return [_plain(refund) for refund in page.auto_paging_iter()]
 
-    return [_refund(item) for item in _call(list_all)]
-
-
-def _refund(data: dict[str, Any]) -> Refund:
-    return Refund(
-        id=data["id"],
-        status=data.get("status", ""),
-        amount=int(data.get("amount") or 0),
-        currency=(data.get("currency") or "").upper(),
-    )
+    return [refund_of(item) for item in _call(list_all)]
 
 
 def webhook_event(*, payload: bytes, signature: str) -> dict[str, Any]:
@@ -538,66 +407,3 @@ def _unstorable(value: object, where: str) -> str:
             if problem:
                 return problem
     return ""
-
-
-# --- webhook payloads ------------------------------------------------------
-# A stored event is applied later by a worker; these read its object into our
-# dataclasses. An object missing what a handler needs reads as None.
-
-
-@dataclass(frozen=True)
-class Charge:
-    payment_intent_id: str
-    amount_refunded: int
-    refunds: list[Refund]  # as listed in the payload, which may be incomplete
-
-
-@dataclass(frozen=True)
-class Dispute:
-    payment_intent_id: str
-    reason: str
-
-
-def event_object(payload: dict[str, Any]) -> dict[str, Any] | None:
-    """The object an event is about (`data.object`), None when it carries none."""
-    data = payload.get("data")
-    obj = data.get("object") if isinstance(data, dict) else None
-    return obj if isinstance(obj, dict) else None
-
-
-def object_id_from_payload(data: dict[str, Any]) -> str:
-    """The id of any Stripe object in a payload ("" when it has none)."""
-    return _id_of(data)
-
-
-def card_from_payload(data: dict[str, Any]) -> Card | None:
-    """A payment_method object as our Card; None for other kinds of payment method."""
-    if data.get("type") not in (None, "card") or not data.get("id"):
-        return None
-    return _card(data)
-
-
-def charge_from_payload(data: dict[str, Any]) -> Charge:
-    """A charge object; its refund list counts a refund with no status as succeeded."""
-    refunds = [
-        Refund(
-            id=str(item.get("id", "")),
-            status=str(item.get("status") or "succeeded"),
-            amount=int(item.get("amount") or 0),
-            currency=str(item.get("currency") or "").upper(),
-        )
-        for item in ((data.get("refunds") or {}).get("data") or [])
-        if item.get("id")
-    ]
-    return Charge(
-        payment_intent_id=_id_of(data.get("payment_intent")),
-        amount_refunded=int(data.get("amount_refunded") or 0),
-        refunds=refunds,
-    )
-
-
-def dispute_from_payload(data: dict[str, Any]) -> Dispute:
-    return Dispute(
-        payment_intent_id=_id_of(data.get("payment_intent")),
-        reason=str(data.get("reason") or "no reason given"),
-    )

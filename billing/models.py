@@ -603,7 +603,7 @@ class VerificationHold(models.Model):
     """An invoice not charged because verification asked to check the card first.
 
     `case_id` is verification's case, by plain id (verification knows no invoices).
-    billing.services.payments.verification_holds_settle reads the case's state and
+    billing.services.scheduled_charges.verification_holds_settle reads the case's state and
     charges the card once the case is approved.
     """
 

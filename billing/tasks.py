@@ -20,7 +20,16 @@ from provisioning.modules.base import ModuleError
 
 from . import gateway
 from .models import Service, ServiceStatus
-from .services import cancellations, customers, invoices, lifecycle, payments, stripe_events
+from .services import (
+    cancellations,
+    customers,
+    dunning,
+    invoices,
+    lifecycle,
+    renewals,
+    scheduled_charges,
+    stripe_events,
+)
 from .services.stripe_events import stripe_event_apply
 
 # A request's task the broker dropped is queued again after this long.
@@ -50,7 +59,7 @@ def process_stripe_event(self: Task[[int], bool], event_pk: int) -> bool:
 
 @shared_task
 def generate_renewal_invoices() -> int:
-    ids = invoices.renewals_generate(
+    ids = renewals.renewals_generate(
         today=timezone.localdate(), days_ahead=settings.BILLING_RENEWAL_DAYS_AHEAD
     )
     for start in range(0, len(ids), 500):
@@ -66,18 +75,18 @@ def announce_invoices(invoice_ids: list[int], kind: str) -> None:
 @shared_task
 def mark_overdue_and_suspend() -> dict[str, int]:
     today = timezone.localdate()
-    overdue = invoices.invoices_mark_overdue(today=today)
+    overdue = dunning.invoices_mark_overdue(today=today)
     invoices.invoices_announce(invoice_ids=overdue, kind="billing-invoice-overdue")
-    suspended = invoices.services_suspend_overdue(
+    suspended = dunning.services_suspend_overdue(
         today=today, grace_days=settings.BILLING_SUSPEND_AFTER_DAYS
     )
-    invoices.services_announce_suspension(service_ids=suspended)
+    dunning.services_announce_suspension(service_ids=suspended)
     return {"overdue": len(overdue), "suspended": len(suspended)}
 
 
 @shared_task
 def send_payment_reminders() -> int:
-    ids = invoices.invoices_due_for_reminder(
+    ids = dunning.invoices_due_for_reminder(
         today=timezone.localdate(), days_before=settings.BILLING_REMINDER_DAYS_BEFORE
     )
     invoices.invoices_announce(invoice_ids=ids, kind="billing-payment-reminder")
@@ -86,7 +95,7 @@ def send_payment_reminders() -> int:
 
 @shared_task
 def auto_charge_due_invoices() -> int:
-    ids = payments.invoices_to_auto_charge(
+    ids = scheduled_charges.invoices_to_auto_charge(
         today=timezone.localdate(), max_attempts=settings.BILLING_AUTO_CHARGE_MAX_ATTEMPTS
     )
     for invoice_id in ids:
@@ -97,7 +106,7 @@ def auto_charge_due_invoices() -> int:
 @shared_task
 def charge_invoice(invoice_id: int) -> str:
     """No retry here: a failed attempt is retried by the next day's auto-charge run."""
-    outcome = payments.invoice_auto_charge(invoice_id=invoice_id)
+    outcome = scheduled_charges.invoice_auto_charge(invoice_id=invoice_id)
     return outcome.payment.status if outcome else "skipped"
 
 
@@ -118,7 +127,7 @@ def delete_stripe_customer(self: Task[[str], None], customer_id: str) -> None:
 @shared_task
 def settle_verification_holds() -> int:
     """Beat (every minute): charges held invoices whose verification case is approved."""
-    return payments.verification_holds_settle()
+    return scheduled_charges.verification_holds_settle()
 
 
 @shared_task

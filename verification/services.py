@@ -2,7 +2,7 @@
 pictures, staff decisions, the access log, retention and key rotation.
 
 Nothing here imports billing: billing asks `card_charge_check` and later reads
-the case's state (billing.services.payments.verification_holds_settle).
+the case's state (billing.services.scheduled_charges.verification_holds_settle).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from billing.models import (
 from core.exceptions import ApplicationError
 
 from . import lifecycle
-from .payments import invoice_cancel
+from .manual_payments import invoice_cancel
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
-from billing import gateway
+from billing import gateway, stripe_payloads
 from billing.models import BillingAccount, PaymentMethod
 from core.exceptions import ApplicationError
 
 from .customers import billing_account_for, stripe_customer_ensure, user_for_stripe_customer
 
 
-def card_setup_begin(*, user: User) -> gateway.SetupIntent:
+def card_setup_begin(*, user: User) -> stripe_payloads.SetupIntent:
     """A SetupIntent for the Card Element; the card data then goes browser to Stripe."""
     return gateway.setup_intent_create(customer_id=stripe_customer_ensure(user=user))
 
@@ -36,7 +36,7 @@ def card_setup_complete(*, user: User, setup_intent_id: str) -> PaymentMethod:
 
 
 @transaction.atomic
-def card_save(*, user: User, card: gateway.Card) -> PaymentMethod:
+def card_save(*, user: User, card: stripe_payloads.Card) -> PaymentMethod:
     """Creates or refreshes our copy of a card's metadata; the first card becomes default.
 
     Idempotent by Stripe's payment method id.
@@ -143,7 +143,7 @@ def _card_save_if_still_attached(*, user: User, payment_method_id: str) -> None:
         card_save(user=user, card=card)
 
 
-def card_follow_setup(*, setup_intent: gateway.SetupIntent) -> None:
+def card_follow_setup(*, setup_intent: stripe_payloads.SetupIntent) -> None:
     """setup_intent.succeeded: saves the new card unless the page saved it already."""
     user = user_for_stripe_customer(customer_id=setup_intent.customer_id)
     pm_id = setup_intent.payment_method_id
@@ -154,14 +154,14 @@ def card_follow_setup(*, setup_intent: gateway.SetupIntent) -> None:
     _card_save_if_still_attached(user=user, payment_method_id=pm_id)
 
 
-def card_follow_attached(*, card: gateway.Card) -> None:
+def card_follow_attached(*, card: stripe_payloads.Card) -> None:
     """payment_method.attached: saves the card while Stripe still has it attached."""
     user = user_for_stripe_customer(customer_id=card.customer_id)
     if user is not None:
         _card_save_if_still_attached(user=user, payment_method_id=card.payment_method_id)
 
 
-def card_follow_update(*, card: gateway.Card) -> None:
+def card_follow_update(*, card: stripe_payloads.Card) -> None:
     """payment_method.updated (new expiry, a reissued card): refreshes a card we keep."""
     existing = (
         PaymentMethod.objects.select_related("user")

@@ -1,5 +1,7 @@
-"""Paying invoices: card payments, settling them from Stripe's state, cancelling or
-marking paid by staff without a double charge, and the daily auto-charge."""
+"""Paying invoices by card: the charge (after asking verification), settling a payment
+from Stripe's state, flagging money that came in for an invoice no longer payable, and
+disputes. Staff's own settlements are in manual_payments, beat-driven charges in
+scheduled_charges."""
 
 from __future__ import annotations
 
@@ -8,39 +10,29 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import gateway
+from billing import gateway, stripe_payloads
 from billing.models import (
-    PAYABLE_STATUSES,
     BillingAccount,
-    ChangeStatus,
     HoldStatus,
     Invoice,
-    InvoiceLine,
     InvoiceStatus,
-    Order,
-    OrderStatus,
     Payment,
     PaymentMethod,
-    PaymentMethodKind,
     PaymentStatus,
-    Service,
-    ServiceStatus,
     VerificationHold,
 )
 from billing.money import format_money
 from billing.notices import tell_customer, tell_staff
 from core.exceptions import ApplicationError
 from core.links import absolute_url
-from verification import selectors as verification_selectors
 from verification import services as verification
-from verification.models import CaseStatus, RiskSubject
+from verification.models import RiskSubject
 from verification.risk import Risk, Visitor
 
-from . import lifecycle
 from .customers import stripe_customer_ensure
 from .invoices import invoice_context, invoice_mark_paid
 
@@ -103,12 +95,12 @@ def invoice_pay(
         raise ApplicationError("This invoice has nothing left to pay.")
     assessment = _verification_gate(invoice=invoice, payment_method=payment_method, visitor=visitor)
     customer_id = stripe_customer_ensure(user=invoice.user)
-    _payments_supersede_awaiting_action(invoice=invoice)
+    payments_supersede_awaiting_action(invoice=invoice)
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not locked.is_payable:
             raise ApplicationError("This invoice has nothing left to pay.")
-        _payments_fail_interrupted(invoice=locked)
+        payments_fail_interrupted(invoice=locked)
         if locked.payments.filter(
             status__in=[PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED]
         ).exists():
@@ -196,7 +188,7 @@ def _verification_gate(
     )
 
 
-def _payments_fail_interrupted(*, invoice: Invoice) -> None:
+def payments_fail_interrupted(*, invoice: Invoice) -> None:
     invoice.payments.filter(
         status=PaymentStatus.PROCESSING,
         stripe_payment_intent_id="",
@@ -204,7 +196,7 @@ def _payments_fail_interrupted(*, invoice: Invoice) -> None:
     ).update(status=PaymentStatus.FAILED, failure_message=INTERRUPTED_MESSAGE)
 
 
-def _payments_supersede_awaiting_action(*, invoice: Invoice) -> None:
+def payments_supersede_awaiting_action(*, invoice: Invoice) -> None:
     """Cancels at Stripe the earlier attempts still waiting for authentication.
 
     Left alone, such an intent can still be confirmed (another tab, a late 3D Secure
@@ -233,7 +225,7 @@ def _payments_supersede_awaiting_action(*, invoice: Invoice) -> None:
 
 
 @transaction.atomic
-def payment_apply_intent(*, intent: gateway.PaymentIntent) -> Payment | None:
+def payment_apply_intent(*, intent: stripe_payloads.PaymentIntent) -> Payment | None:
     """Brings our Payment (and its invoice) in line with a PaymentIntent's state.
 
     Safe in any order and any number of times: a succeeded payment never goes back,
@@ -303,7 +295,7 @@ def payment_refresh(*, payment: Payment) -> Payment:
     return payment_apply_intent(intent=intent) or payment
 
 
-def _intent_mismatch(*, payment: Payment, intent: gateway.PaymentIntent) -> str:
+def _intent_mismatch(*, payment: Payment, intent: stripe_payloads.PaymentIntent) -> str:
     """Why `intent` is not the charge recorded as `payment` ("" when it is)."""
     if intent.amount != payment.amount or intent.currency != payment.currency:
         return (
@@ -372,7 +364,7 @@ def payment_for_intent(*, payment_intent_id: str) -> Payment | None:
     )
 
 
-def payment_mark_disputed(*, dispute: gateway.Dispute) -> None:
+def payment_mark_disputed(*, dispute: stripe_payloads.Dispute) -> None:
     """The customer disputed a payment with their bank: recorded once, and logged for
     staff. Idempotent."""
     payment = payment_for_intent(payment_intent_id=dispute.payment_intent_id)
@@ -386,241 +378,3 @@ def payment_mark_disputed(*, dispute: gateway.Dispute) -> None:
         payment.invoice.number,
         dispute.reason,
     )
-
-
-# --- paid another way, cancelled ---------------------------------------------
-
-
-def invoice_record_bank_transfer(
-    *, invoice: Invoice, amount: int, reference: str, received_on: dt.date
-) -> Payment:
-    """Records money received by bank transfer (the bank's reference and date) as a
-    succeeded payment and marks the invoice paid, starting its services.
-
-    The amount must be the invoice's total: part payments are not booked. As with
-    marking paid by hand, a card payment waiting for 3D Secure is cancelled at Stripe
-    first and one in progress makes this fail, so the customer is not charged twice.
-    """
-    if amount != invoice.total:
-        raise ApplicationError(
-            f"The transfer ({format_money(amount, invoice.currency)}) must match the invoice "
-            f"total ({format_money(invoice.total, invoice.currency)})."
-        )
-    _payments_supersede_awaiting_action(invoice=invoice)
-    with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.status not in PAYABLE_STATUSES:
-            raise ApplicationError(f"Invoice {locked.number} is not awaiting payment.")
-        _payments_fail_interrupted(invoice=locked)
-        if locked.payments.filter(
-            status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
-        ).exists():
-            raise ApplicationError(
-                f"A card payment of invoice {locked.number} is in progress; wait for it to settle."
-            )
-        last = locked.payments.order_by("-attempt").values_list("attempt", flat=True).first()
-        payment = Payment.objects.create(
-            invoice=locked,
-            attempt=(last or 0) + 1,
-            method=PaymentMethodKind.BANK_TRANSFER,
-            reference=reference,
-            received_on=received_on,
-            amount=amount,
-            currency=locked.currency,
-            status=PaymentStatus.SUCCEEDED,
-        )
-        invoice_mark_paid(invoice=locked)
-    return payment
-
-
-def invoice_mark_paid_outside_stripe(*, invoice: Invoice) -> bool:
-    """Staff record money received another way (bank transfer). As with cancelling, a
-    card payment waiting for 3D Secure is cancelled at Stripe first and one already
-    processing makes this fail, so the customer is not charged twice."""
-    _payments_supersede_awaiting_action(invoice=invoice)
-    with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        _payments_fail_interrupted(invoice=locked)
-        if locked.payments.filter(
-            status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
-        ).exists():
-            raise ApplicationError(
-                f"A card payment of invoice {locked.number} is in progress; wait for it to settle."
-            )
-        return invoice_mark_paid(invoice=locked)
-
-
-def invoice_cancel(*, invoice: Invoice) -> bool:
-    """Cancels an unpaid invoice and ends the services it bills: a new order's pending
-    services, and services whose next period it was the bill for (otherwise they would
-    run on unbilled, since that period is never invoiced again). Idempotent.
-
-    A card payment still waiting for 3D Secure is cancelled at Stripe first, so the
-    customer cannot complete it afterwards; one already on its way to the bank makes
-    the cancellation fail (ApplicationError) rather than take money for nothing.
-    """
-    _payments_supersede_awaiting_action(invoice=invoice)
-    return _invoice_cancel(invoice=invoice)
-
-
-@transaction.atomic
-def _invoice_cancel(*, invoice: Invoice) -> bool:
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if locked.status not in PAYABLE_STATUSES:
-        return False
-    _payments_fail_interrupted(invoice=locked)
-    if locked.payments.filter(
-        status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION]
-    ).exists():
-        raise ApplicationError(
-            f"A card payment of invoice {locked.number} is in progress; "
-            "cancel it once the payment has settled."
-        )
-    updated = Invoice.objects.filter(pk=invoice.pk, status__in=PAYABLE_STATUSES).update(
-        status=InvoiceStatus.CANCELLED
-    )
-    if updated:
-        billed_period = InvoiceLine.objects.filter(
-            invoice=invoice, service=OuterRef("pk"), period_start=OuterRef("next_due_date")
-        )
-        ended = Service.objects.filter(
-            Q(status=ServiceStatus.PENDING, invoice_lines__invoice=invoice)
-            | Q(
-                Exists(billed_period),
-                status__in=[ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED],
-            )
-        ).values_list("pk", flat=True)
-        cancelled = lifecycle.services_transition(
-            ids=ended,
-            to=ServiceStatus.CANCELLED,
-            job="invoice_cancel",
-            reason=f"invoice {locked.number} cancelled",
-        )
-        # Services that ran on a panel are removed from it; pending ones had nothing.
-        lifecycle.sync_later(cancelled)
-        invoice.service_changes.filter(status=ChangeStatus.AWAITING_PAYMENT).update(
-            status=ChangeStatus.CANCELLED
-        )
-        if invoice.order_id:
-            Order.objects.filter(pk=invoice.order_id, status=OrderStatus.PENDING).update(
-                status=OrderStatus.CANCELLED
-            )
-    return bool(updated)
-
-
-# --- after verification ----------------------------------------------------
-
-
-def verification_holds_settle() -> int:
-    """Beat (every minute): charges the invoices whose verification case is approved.
-
-    Verification never calls billing; billing reads the cases' states here. Each hold
-    is claimed by a conditional update, so two runs never charge twice. When the charge
-    does not go through, the customer is told to pay with one click in the client area.
-    A hold whose invoice is no longer payable (paid with another card, cancelled) or
-    whose case is gone is closed. Returns how many holds were settled.
-    """
-    holds = list(
-        VerificationHold.objects.filter(status=HoldStatus.WAITING).select_related(
-            "invoice__user", "payment_method"
-        )
-    )
-    states = verification_selectors.case_states(case_ids=[hold.case_id for hold in holds])
-    settled = 0
-    for hold in holds:
-        state = states.get(hold.case_id)
-        if hold.invoice.is_payable and state != CaseStatus.APPROVED and state is not None:
-            continue
-        ready = hold.invoice.is_payable and state == CaseStatus.APPROVED
-        outcome_status = HoldStatus.CHARGED if ready else HoldStatus.CLOSED
-        claimed = VerificationHold.objects.filter(pk=hold.pk, status=HoldStatus.WAITING).update(
-            status=outcome_status, settled_at=timezone.now()
-        )
-        if not claimed:
-            continue
-        settled += 1
-        if ready:
-            _hold_charge(hold=hold)
-    return settled
-
-
-def _hold_charge(*, hold: VerificationHold) -> None:
-    invoice = hold.invoice
-    reason = "The card was removed."
-    if hold.payment_method is not None:
-        try:
-            outcome = invoice_pay(
-                invoice=invoice, payment_method=hold.payment_method, off_session=True
-            )
-        except gateway.PaymentError as exc:
-            if not exc.permanent:  # Stripe unreachable: the next run tries again
-                VerificationHold.objects.filter(pk=hold.pk).update(
-                    status=HoldStatus.WAITING, settled_at=None
-                )
-                return
-            reason = exc.message
-        except ApplicationError as exc:
-            reason = exc.message
-        else:
-            status = outcome.payment.status
-            if status in (PaymentStatus.SUCCEEDED, PaymentStatus.PROCESSING):
-                return
-            if status == PaymentStatus.FAILED:
-                # payment_apply_intent has told the customer, with the bank's reason.
-                VerificationHold.objects.filter(pk=hold.pk).update(status=HoldStatus.CHARGE_FAILED)
-                return
-            reason = "Your bank asks you to confirm the payment."
-    VerificationHold.objects.filter(pk=hold.pk).update(status=HoldStatus.CHARGE_FAILED)
-    logger.info("Charge of invoice %s after verification failed: %s", invoice.number, reason)
-    tell_customer(
-        user=invoice.user,
-        kind="billing-verified-charge-failed",
-        context={**invoice_context(invoice), "reason": reason},
-    )
-
-
-# --- auto-charge -----------------------------------------------------------
-
-
-def invoices_to_auto_charge(*, today: dt.date, max_attempts: int) -> list[int]:
-    """Payable invoices due today or earlier whose customer has a default card, with no
-    attempt today, none in flight, and fewer than `max_attempts` attempts. One query."""
-    default_card = PaymentMethod.objects.filter(user=OuterRef("user"), is_default=True)
-    tried_today = Payment.objects.filter(invoice=OuterRef("pk"), created_at__date=today)
-    busy = Payment.objects.filter(invoice=OuterRef("pk")).filter(
-        Q(status=PaymentStatus.SUCCEEDED)
-        | Q(status=PaymentStatus.PROCESSING, stripe_payment_intent_id__gt="")
-        | Q(
-            status=PaymentStatus.PROCESSING,
-            created_at__gte=timezone.now() - INTERRUPTED_AFTER,
-        )
-    )
-    return list(
-        Invoice.objects.filter(status__in=PAYABLE_STATUSES, due_date__lte=today, total__gt=0)
-        .filter(Exists(default_card))
-        .exclude(Exists(tried_today))
-        .exclude(Exists(busy))
-        .annotate(attempts=Count("payments"))
-        .filter(attempts__lt=max_attempts)
-        .values_list("pk", flat=True)
-    )
-
-
-def invoice_auto_charge(*, invoice_id: int) -> PaymentOutcome | None:
-    """Charges the customer's default card off-session. When the bank asks for
-    authentication, the customer is told to pay in the client area.
-
-    A refused or failed attempt is logged, not raised: the next day's run tries again
-    (up to BILLING_AUTO_CHARGE_MAX_ATTEMPTS), never the same day.
-    """
-    invoice = Invoice.objects.select_related("user").get(pk=invoice_id)
-    if invoice.user_id is None or not invoice.is_payable:
-        return None
-    card = PaymentMethod.objects.filter(user_id=invoice.user_id, is_default=True).first()
-    if card is None:
-        return None
-    try:
-        return invoice_pay(invoice=invoice, payment_method=card, off_session=True)
-    except ApplicationError as exc:
-        logger.info("Auto-charge of invoice %s failed: %s", invoice.number, exc.message)
-        return None

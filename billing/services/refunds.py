@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing import gateway
+from billing import gateway, stripe_payloads
 from billing.models import CreditNote, Invoice, InvoiceStatus, PaymentStatus
 from billing.money import format_money
 from billing.notices import tell_customer
@@ -97,7 +97,7 @@ def credit_note_issue(
     return note
 
 
-def credit_notes_follow_charge(*, charge: gateway.Charge) -> None:
+def credit_notes_follow_charge(*, charge: stripe_payloads.Charge) -> None:
     """charge.refunded, for a refund made here or in Stripe's dashboard: one credit note
     per refund not credited yet, for that refund's amount. Idempotent by refund id.
 

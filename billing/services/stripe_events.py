@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from billing import gateway
+from billing import stripe_payloads
 from billing.models import StripeCustomerDeletion, StripeEvent
 
 from . import cards, payments, refunds
@@ -73,7 +73,7 @@ def _apply(event_pk: int) -> bool:
         if event.processed_at is not None:
             return False
         handler = HANDLERS.get(event.type)
-        obj = gateway.event_object(event.payload)
+        obj = stripe_payloads.event_object(event.payload)
         if handler is None:
             logger.info("Stripe event %s of type %s is not handled.", event.event_id, event.type)
         elif obj is None:
@@ -87,39 +87,39 @@ def _apply(event_pk: int) -> bool:
 
 
 def _on_payment_intent(obj: dict[str, Any]) -> None:
-    payments.payment_apply_intent(intent=gateway.payment_intent_from_payload(obj))
+    payments.payment_apply_intent(intent=stripe_payloads.payment_intent_from_payload(obj))
 
 
 def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
-    cards.card_follow_setup(setup_intent=gateway.setup_intent_from_payload(obj))
+    cards.card_follow_setup(setup_intent=stripe_payloads.setup_intent_from_payload(obj))
 
 
 def _on_payment_method_attached(obj: dict[str, Any]) -> None:
-    card = gateway.card_from_payload(obj)
+    card = stripe_payloads.card_from_payload(obj)
     if card is not None:
         cards.card_follow_attached(card=card)
 
 
 def _on_payment_method_updated(obj: dict[str, Any]) -> None:
-    card = gateway.card_from_payload(obj)
+    card = stripe_payloads.card_from_payload(obj)
     if card is not None:
         cards.card_follow_update(card=card)
 
 
 def _on_payment_method_detached(obj: dict[str, Any]) -> None:
-    cards.card_forget(stripe_payment_method_id=gateway.object_id_from_payload(obj))
+    cards.card_forget(stripe_payment_method_id=stripe_payloads.object_id_from_payload(obj))
 
 
 def _on_charge_refunded(obj: dict[str, Any]) -> None:
-    refunds.credit_notes_follow_charge(charge=gateway.charge_from_payload(obj))
+    refunds.credit_notes_follow_charge(charge=stripe_payloads.charge_from_payload(obj))
 
 
 def _on_dispute_created(obj: dict[str, Any]) -> None:
-    payments.payment_mark_disputed(dispute=gateway.dispute_from_payload(obj))
+    payments.payment_mark_disputed(dispute=stripe_payloads.dispute_from_payload(obj))
 
 
 def _on_customer_updated(obj: dict[str, Any]) -> None:
-    cards.card_follow_customer_default(customer_id=gateway.object_id_from_payload(obj))
+    cards.card_follow_customer_default(customer_id=stripe_payloads.object_id_from_payload(obj))
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {

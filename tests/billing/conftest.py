@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from billing.models import Invoice
+from billing.models import Invoice, Payment
 from billing.services.orders import CartLine, order_place
-from tests.factories import PriceFactory, ProductFactory, TaxRateFactory
+from tests.factories import PaymentFactory, PriceFactory, ProductFactory, TaxRateFactory
 
 
 @pytest.fixture
@@ -27,6 +27,12 @@ def alice_invoice(alice, plan, uk_vat) -> Invoice:
         user=alice, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
     )
     return order.invoices.get()
+
+
+@pytest.fixture
+def pending_payment(alice_invoice) -> Payment:
+    """Alice's invoice with one card attempt sent to Stripe (the webhook tests' intent)."""
+    return PaymentFactory(invoice=alice_invoice, attempt=1, stripe_payment_intent_id="pi_3Test0001")
 
 
 @pytest.fixture

@@ -17,15 +17,16 @@ from billing.models import (
     Service,
     ServiceStatus,
 )
-from billing.services.invoices import (
-    invoice_mark_paid,
+from billing.services.dunning import (
     invoices_due_for_reminder,
     invoices_mark_overdue,
-    renewals_generate,
     services_suspend_overdue,
 )
+from billing.services.invoices import invoice_mark_paid
+from billing.services.manual_payments import invoice_cancel
 from billing.services.orders import CartLine, order_place
-from billing.services.payments import invoice_cancel, invoices_to_auto_charge
+from billing.services.renewals import renewals_generate
+from billing.services.scheduled_charges import invoices_to_auto_charge
 from tests.factories import TaxRateFactory, UserFactory
 from tests.helpers import save_card
 

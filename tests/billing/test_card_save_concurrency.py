@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from billing import gateway
+from billing import stripe_payloads
 from billing.models import BillingAccount, PaymentMethod
 from billing.services.cards import card_save
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_two_saves_of_one_new_card_at_once_keep_one_card(alice, monkeypatch):
     BillingAccount.objects.create(user=alice, stripe_customer_id="cus_Race")
-    card = gateway.Card(
+    card = stripe_payloads.Card(
         payment_method_id="pm_Race",
         customer_id="cus_Race",
         brand="visa",

@@ -9,7 +9,8 @@ from billing import gateway
 from billing.models import BillingAccount, InvoiceStatus, PaymentStatus
 from billing.services.cards import card_setup_complete
 from billing.services.customers import stripe_customer_ensure
-from billing.services.payments import invoice_auto_charge, invoice_pay, invoices_to_auto_charge
+from billing.services.payments import invoice_pay
+from billing.services.scheduled_charges import invoice_auto_charge, invoices_to_auto_charge
 from core.exceptions import ApplicationError
 from tests.factories import PaymentMethodFactory
 

@@ -20,9 +20,10 @@ from billing.models import (
     ServiceStatus,
     TaxRate,
 )
-from billing.services.invoices import invoice_mark_paid, renewals_generate
+from billing.services.invoices import invoice_mark_paid
+from billing.services.manual_payments import invoice_cancel
 from billing.services.orders import CartLine, order_place
-from billing.services.payments import invoice_cancel
+from billing.services.renewals import renewals_generate
 from core.exceptions import ApplicationError
 from tests.factories import TaxRateFactory
 

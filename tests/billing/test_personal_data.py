@@ -13,7 +13,8 @@ from billing.models import (
     ServiceStatus,
     StripeEvent,
 )
-from billing.services.invoices import invoice_mark_paid, renewals_generate
+from billing.services.invoices import invoice_mark_paid
+from billing.services.renewals import renewals_generate
 from tests.factories import PaymentMethodFactory, StripeEventFactory
 from tests.helpers import save_card, stripe_client
 

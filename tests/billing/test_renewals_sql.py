@@ -18,7 +18,7 @@ from billing.models import (
     Service,
     ServiceStatus,
 )
-from billing.services import invoices
+from billing.services import renewals
 from tests.factories import PriceFactory, ProductFactory, TaxRateFactory, UserFactory
 
 TODAY = dt.date(2027, 1, 20)
@@ -104,7 +104,7 @@ def _renew(batch_size: int = 20_000) -> tuple[list[int], tuple[list[tuple], list
     rows: tuple[list[tuple], list[tuple]] = ([], [])
     try:
         with transaction.atomic():
-            made = invoices.renewals_generate(today=TODAY, days_ahead=14, batch_size=batch_size)
+            made = renewals.renewals_generate(today=TODAY, days_ahead=14, batch_size=batch_size)
             rows = _rows()
             statuses = dict(Invoice.objects.values_list("subtotal", "status"))
             assert statuses[0] == InvoiceStatus.PAID
@@ -116,7 +116,7 @@ def _renew(batch_size: int = 20_000) -> tuple[list[int], tuple[list[tuple], list
 
 def test_the_sql_renewals_make_the_same_invoices_and_lines_as_the_orm(due_services, monkeypatch):
     sql_made, sql_rows = _renew()
-    monkeypatch.setattr(invoices, "_renewals_insert_sql", invoices._renewals_insert_orm)
+    monkeypatch.setattr(renewals, "_renewals_insert_sql", renewals._renewals_insert_orm)
     orm_made, orm_rows = _renew()
 
     assert len(sql_made) == len(orm_made) == 7

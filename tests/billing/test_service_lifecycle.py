@@ -18,9 +18,9 @@ from billing.models import (
     ServiceTransition,
 )
 from billing.services import cancellations, lifecycle
-from billing.services.invoices import invoices_mark_overdue, services_suspend_overdue
+from billing.services.dunning import invoices_mark_overdue, services_suspend_overdue
+from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 from billing.services.orders import CartLine, order_place
-from billing.services.payments import invoice_mark_paid_outside_stripe
 from billing.tasks import run_due_cancellations, terminate_overdue_services
 from core.exceptions import ApplicationError
 from notifications.models import OutboxMessage
@@ -85,7 +85,7 @@ def test_overdue_suspends_on_the_panel_and_paying_unsuspends(
 ):
     service = order_and_pay(alice, hosted_plan, django_capture_on_commit_callbacks)
     reference = f"service-{service.pk}"
-    from billing.services.invoices import renewals_generate
+    from billing.services.renewals import renewals_generate
 
     with django_capture_on_commit_callbacks(execute=True):
         [renewal_id] = renewals_generate(today=service.next_due_date, days_ahead=0)
@@ -185,7 +185,7 @@ def test_the_beat_jobs_run_due_cancellations_and_terminate_long_suspended_servic
     alice, hosted_plan, fake_panel, django_capture_on_commit_callbacks, settings
 ):
     service = order_and_pay(alice, hosted_plan, django_capture_on_commit_callbacks)
-    from billing.services.invoices import renewals_generate
+    from billing.services.renewals import renewals_generate
 
     renewals_generate(today=service.next_due_date, days_ahead=0)
     invoices_mark_overdue(today=service.next_due_date + dt.timedelta(days=1))

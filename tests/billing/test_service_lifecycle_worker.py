@@ -12,13 +12,10 @@ import pytest
 
 from billing.models import CancelWhen, Invoice, Service, ServiceStatus
 from billing.services import cancellations
-from billing.services.invoices import (
-    invoices_mark_overdue,
-    renewals_generate,
-    services_suspend_overdue,
-)
+from billing.services.dunning import invoices_mark_overdue, services_suspend_overdue
+from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 from billing.services.orders import CartLine, order_place
-from billing.services.payments import invoice_mark_paid_outside_stripe
+from billing.services.renewals import renewals_generate
 from provisioning.models import ModuleLog
 from tests.notifications import conftest as worker_fixtures
 from tests.notifications import test_broker_outage as broker_outage

@@ -113,7 +113,7 @@ def test_cancel_at_the_end_of_the_period_is_shown_and_stops_renewals(client, ali
     service.refresh_from_db()
     assert service.cancel_at == service.next_due_date and service.status == ServiceStatus.ACTIVE
     assert f"ends on {service.next_due_date:%-d %b %Y}" in response.content.decode()
-    from billing.services.invoices import renewals_generate
+    from billing.services.renewals import renewals_generate
 
     assert renewals_generate(today=service.next_due_date, days_ahead=0) == []
 
@@ -121,7 +121,7 @@ def test_cancel_at_the_end_of_the_period_is_shown_and_stops_renewals(client, ali
 def test_an_upgrade_issues_a_prorated_invoice_and_applies_on_the_panel_when_paid(
     client, alice, service, bigger_plan, fake_panel, django_capture_on_commit_callbacks
 ):
-    from billing.services.payments import invoice_mark_paid_outside_stripe
+    from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 
     client.force_login(alice)
     response = client.post(

@@ -1,4 +1,5 @@
-"""The Stripe webhook: signatures, storing each event once, order-independent handling.
+"""The Stripe webhook: signatures, storing each event once, order-independent handling
+of payment intents (cards are test_webhook_cards.py, refunds test_webhook_refunds.py).
 
 Payloads are shaped as in Stripe's API reference and signed exactly as Stripe signs
 them (stripe.WebhookSignature.generate_signature_header).
@@ -11,20 +12,15 @@ import time
 import pytest
 from django.urls import reverse
 
-from billing import gateway
 from billing.models import (
     BillingAccount,
     InvoiceStatus,
     Payment,
-    PaymentMethod,
     PaymentStatus,
     ServiceStatus,
     StripeEvent,
 )
 from billing.services.invoices import invoice_mark_paid
-from billing.services.payments import payment_apply_intent
-from billing.services.refunds import credit_note_issue, invoice_refund
-from tests.factories import BillingAccountFactory, PaymentFactory, PaymentMethodFactory
 from tests.helpers import deliver, event, payment_intent
 from tests.stripe_fixtures import WEBHOOK_SECRET, signed
 
@@ -34,29 +30,6 @@ URL = reverse("billing:stripe_webhook")
 @pytest.fixture(autouse=True)
 def _webhook_secret(settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-
-
-def card_payload(pm_id: str, customer: str | None, *, supported: bool = True, exp_year: int = 2034):
-    return {
-        "id": pm_id,
-        "object": "payment_method",
-        "type": "card",
-        "customer": customer,
-        "card": {
-            "brand": "mastercard",
-            "last4": "4444",
-            "exp_month": 8,
-            "exp_year": exp_year,
-            "country": "DE",
-            "fingerprint": "Xt5EWLLDS7FJjR1c",
-            "three_d_secure_usage": {"supported": supported},
-        },
-    }
-
-
-@pytest.fixture
-def pending_payment(alice_invoice) -> Payment:
-    return PaymentFactory(invoice=alice_invoice, attempt=1, stripe_payment_intent_id="pi_3Test0001")
 
 
 def test_it_refuses_an_unsigned_event(client, db):
@@ -214,223 +187,6 @@ def test_it_stores_and_acknowledges_unknown_event_types(
     assert StripeEvent.objects.get().type == "balance.available"
 
 
-@pytest.fixture
-def alice_customer(alice) -> str:
-    BillingAccountFactory(user=alice, stripe_customer_id="cus_Alice1")
-    return "cus_Alice1"
-
-
-def test_an_attached_card_without_3d_secure_is_saved_with_that_fact(
-    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
-):
-    payload = card_payload("pm_No3DS", alice_customer, supported=False)
-    fake_stripe({("GET", "/v1/payment_methods/pm_No3DS"): lambda params: (200, payload)})
-    deliver(
-        client,
-        event("payment_method.attached", card_payload("pm_No3DS", alice_customer, supported=False)),
-        django_capture_on_commit_callbacks,
-    )
-    card = PaymentMethod.objects.get(user=alice)
-    assert (card.brand, card.last4, card.country) == ("mastercard", "4444", "DE")
-    assert card.three_d_secure_supported is False
-
-
-def test_an_updated_card_gets_its_new_expiry_and_a_detached_one_goes(
-    client, alice, alice_customer, django_capture_on_commit_callbacks
-):
-    PaymentMethodFactory(user=alice, stripe_payment_method_id="pm_Old", exp_year=2027)
-    deliver(
-        client,
-        event("payment_method.updated", card_payload("pm_Old", alice_customer, exp_year=2031)),
-        django_capture_on_commit_callbacks,
-    )
-    assert PaymentMethod.objects.get(stripe_payment_method_id="pm_Old").exp_year == 2031
-    deliver(
-        client,
-        event("payment_method.detached", {**card_payload("pm_Old", None), "customer": None}),
-        django_capture_on_commit_callbacks,
-    )
-    assert not PaymentMethod.objects.exists()
-
-
-def test_an_update_for_a_card_we_do_not_know_adds_nothing(
-    client, alice_customer, django_capture_on_commit_callbacks
-):
-    deliver(
-        client,
-        event("payment_method.updated", card_payload("pm_Unknown", alice_customer)),
-        django_capture_on_commit_callbacks,
-    )
-    assert not PaymentMethod.objects.exists()
-
-
-def _stripe_customer(customer_id: str, default: str) -> dict:
-    return {
-        "id": customer_id,
-        "object": "customer",
-        "invoice_settings": {"default_payment_method": default},
-    }
-
-
-def test_customer_updated_moves_the_default_card(
-    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
-):
-    first = PaymentMethodFactory(user=alice, is_default=True)
-    second = PaymentMethodFactory(user=alice, is_default=False)
-    current = _stripe_customer(alice_customer, second.stripe_payment_method_id)
-    fake_stripe({("GET", f"/v1/customers/{alice_customer}"): lambda params: (200, current)})
-    deliver(
-        client,
-        event(
-            "customer.updated",
-            {
-                "id": alice_customer,
-                "object": "customer",
-                "invoice_settings": {"default_payment_method": second.stripe_payment_method_id},
-            },
-        ),
-        django_capture_on_commit_callbacks,
-    )
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.is_default, second.is_default) == (False, True)
-
-
-def test_setup_intent_succeeded_saves_the_card_through_the_gateway(
-    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
-):
-    http = fake_stripe(
-        {
-            ("GET", "/v1/payment_methods/pm_FromSetup"): lambda params: (
-                200,
-                card_payload("pm_FromSetup", alice_customer),
-            )
-        }
-    )
-    deliver(
-        client,
-        event(
-            "setup_intent.succeeded",
-            {
-                "id": "seti_1",
-                "object": "setup_intent",
-                "status": "succeeded",
-                "customer": alice_customer,
-                "payment_method": "pm_FromSetup",
-            },
-        ),
-        django_capture_on_commit_callbacks,
-    )
-    assert PaymentMethod.objects.get(user=alice).stripe_payment_method_id == "pm_FromSetup"
-    assert [r[1] for r in http.requests] == ["/v1/payment_methods/pm_FromSetup"]
-
-
-def _charge(payment: Payment, amount_refunded: int, refunds: list[dict]) -> dict:
-    return {
-        "id": "ch_3Test",
-        "object": "charge",
-        "amount": payment.amount,
-        "amount_refunded": amount_refunded,
-        "currency": payment.currency.lower(),
-        "payment_intent": payment.stripe_payment_intent_id,
-        "refunded": amount_refunded == payment.amount,
-        "refunds": {"object": "list", "data": refunds},
-    }
-
-
-def test_a_refund_made_in_stripes_dashboard_yields_one_credit_note(
-    client, pending_payment, django_capture_on_commit_callbacks
-):
-    payment_apply_intent(
-        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
-    )
-    refund = {"id": "re_Dash1", "object": "refund", "amount": 200, "status": "succeeded"}
-    payload = event("charge.refunded", _charge(pending_payment, 200, [refund]), "evt_ref_1")
-    deliver(client, payload, django_capture_on_commit_callbacks)
-    deliver(client, payload, django_capture_on_commit_callbacks)
-    invoice = pending_payment.invoice
-    note = invoice.credit_notes.get()
-    assert (note.amount, note.stripe_refund_id) == (200, "re_Dash1")
-    invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.PAID  # partly refunded
-    rest = {"id": "re_Dash2", "object": "refund", "amount": invoice.total - 200}
-    deliver(
-        client,
-        event(
-            "charge.refunded", _charge(pending_payment, invoice.total, [rest, refund]), "evt_ref_2"
-        ),
-        django_capture_on_commit_callbacks,
-    )
-    invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.REFUNDED
-    assert sorted(invoice.credit_notes.values_list("amount", flat=True)) == [
-        200,
-        invoice.total - 200,
-    ]
-
-
-def test_a_dispute_is_recorded_on_the_payment(
-    client, pending_payment, django_capture_on_commit_callbacks
-):
-    deliver(
-        client,
-        event(
-            "charge.dispute.created",
-            {
-                "id": "dp_1",
-                "object": "dispute",
-                "amount": pending_payment.amount,
-                "charge": "ch_3Test",
-                "payment_intent": pending_payment.stripe_payment_intent_id,
-                "reason": "fraudulent",
-                "status": "needs_response",
-            },
-        ),
-        django_capture_on_commit_callbacks,
-    )
-    pending_payment.refresh_from_db()
-    assert pending_payment.disputed_at is not None
-
-
-def test_a_refund_from_the_admin_and_its_webhook_give_one_credit_note_in_either_order(
-    client, pending_payment, fake_stripe, django_capture_on_commit_callbacks
-):
-    payment_apply_intent(
-        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
-    )
-    invoice = pending_payment.invoice
-    invoice.refresh_from_db()
-    refund = {
-        "id": "re_Admin1",
-        "object": "refund",
-        "amount": invoice.total,
-        "currency": "eur",
-        "status": "succeeded",
-        "payment_intent": pending_payment.stripe_payment_intent_id,
-    }
-    http = fake_stripe({("POST", "/v1/refunds"): lambda params: (200, refund)})
-    note = invoice_refund(invoice=invoice, reason="Customer asked")
-    assert http.requests[0][2] == {
-        "payment_intent": pending_payment.stripe_payment_intent_id,
-        "amount": str(invoice.total),
-    }
-    assert (
-        http.requests[0][3]["Idempotency-Key"]
-        == f"refund-{pending_payment.stripe_payment_intent_id}-after-0-{invoice.total}"
-    )
-    deliver(
-        client,
-        event("charge.refunded", _charge(pending_payment, invoice.total, [refund])),
-        django_capture_on_commit_callbacks,
-    )
-    assert list(invoice.credit_notes.all()) == [note]
-    # The other order: the webhook came first, the admin's call then finds its note.
-    assert (
-        credit_note_issue(invoice=invoice, amount=invoice.total, stripe_refund_id="re_Admin1")
-        == note
-    )
-
-
 @pytest.mark.parametrize("body", ["not json", "[1, 2]", '{"type": "x"}'])
 def test_a_signed_payload_that_is_not_an_event_is_a_400(client, db, body):
     import stripe
@@ -527,36 +283,6 @@ def test_a_card_payment_of_an_invoice_already_paid_another_way_is_reported_for_r
     assert f"succeeded on invoice {number}, which is paid: refund it" in caplog.text
 
 
-def test_a_charge_without_its_refund_list_gets_credit_notes_named_after_stripes_refunds(
-    client, pending_payment, fake_stripe, django_capture_on_commit_callbacks
-):
-    """Charges of current API versions do not embed refunds: the handler reads them."""
-    payment_apply_intent(
-        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
-    )
-    invoice = pending_payment.invoice
-    refund = {"id": "re_Part1", "object": "refund", "amount": 200, "status": "succeeded"}
-    http = fake_stripe(
-        {
-            ("GET", "/v1/refunds"): lambda params: (
-                200,
-                {"object": "list", "data": [refund], "has_more": False, "url": "/v1/refunds"},
-            )
-        }
-    )
-    charge = _charge(pending_payment, 200, [])
-    del charge["refunds"]
-
-    deliver(client, event("charge.refunded", charge), django_capture_on_commit_callbacks)
-
-    assert http.requests[0][2]["payment_intent"] == pending_payment.stripe_payment_intent_id
-    note = invoice.credit_notes.get()
-    assert (note.amount, note.stripe_refund_id) == (200, "re_Part1")
-    # The admin's own call for that refund, arriving second, finds the same note.
-    assert credit_note_issue(invoice=invoice, amount=200, stripe_refund_id="re_Part1") == note
-    assert invoice.credit_notes.count() == 1
-
-
 def test_a_payment_in_flight_when_its_customer_was_erased_still_settles(
     client, pending_payment, django_capture_on_commit_callbacks
 ):
@@ -572,96 +298,3 @@ def test_a_payment_in_flight_when_its_customer_was_erased_still_settles(
     )
     pending_payment.invoice.refresh_from_db()
     assert pending_payment.invoice.status == InvoiceStatus.PAID
-
-
-def test_a_pending_refund_is_credited_and_a_failed_one_is_not(
-    client, pending_payment, django_capture_on_commit_callbacks
-):
-    payment_apply_intent(
-        intent=gateway.payment_intent_from_payload(payment_intent(pending_payment, "succeeded"))
-    )
-    refunds = [
-        {"id": "re_Failed", "object": "refund", "amount": 300, "status": "failed"},
-        {"id": "re_Pending", "object": "refund", "amount": 200, "status": "pending"},
-    ]
-    deliver(
-        client,
-        event("charge.refunded", _charge(pending_payment, 200, refunds)),
-        django_capture_on_commit_callbacks,
-    )
-    note = pending_payment.invoice.credit_notes.get()
-    assert (note.amount, note.stripe_refund_id) == (200, "re_Pending")
-
-
-@pytest.mark.parametrize("type_", ["payment_method.attached", "setup_intent.succeeded"])
-def test_a_late_event_does_not_bring_back_a_card_the_customer_removed(
-    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks, type_
-):
-    detached = {**card_payload("pm_Removed", alice_customer), "customer": None}
-    http = fake_stripe({("GET", "/v1/payment_methods/pm_Removed"): lambda params: (200, detached)})
-    obj = (
-        card_payload("pm_Removed", alice_customer)
-        if type_ == "payment_method.attached"
-        else {
-            "id": "seti_Old",
-            "object": "setup_intent",
-            "status": "succeeded",
-            "customer": alice_customer,
-            "payment_method": "pm_Removed",
-        }
-    )
-
-    deliver(client, event(type_, obj), django_capture_on_commit_callbacks)
-
-    assert not PaymentMethod.objects.exists()
-    assert [(method, path) for method, path, _, _ in http.requests] == [
-        ("GET", "/v1/payment_methods/pm_Removed")
-    ]
-
-
-def test_a_late_customer_updated_does_not_move_the_default_back(
-    client, alice, alice_customer, fake_stripe, django_capture_on_commit_callbacks
-):
-    old = PaymentMethodFactory(user=alice, is_default=False)
-    new = PaymentMethodFactory(user=alice, is_default=True)
-    stripe_default = {"now": new.stripe_payment_method_id}
-    http = fake_stripe(
-        {
-            ("GET", f"/v1/customers/{alice_customer}"): lambda params: (
-                200,
-                _stripe_customer(alice_customer, stripe_default["now"]),
-            )
-        }
-    )
-
-    deliver(
-        client,
-        event(
-            "customer.updated",
-            _stripe_customer(alice_customer, old.stripe_payment_method_id),
-            "evt_old_customer_update",
-        ),
-        django_capture_on_commit_callbacks,
-    )
-
-    old.refresh_from_db()
-    new.refresh_from_db()
-    assert (old.is_default, new.is_default) == (False, True)
-    # The handler asked Stripe for the default it has now instead of trusting the event...
-    assert [(method, path) for method, path, _, _ in http.requests] == [
-        ("GET", f"/v1/customers/{alice_customer}")
-    ]
-    # ... and follows it when it does differ (positive control).
-    stripe_default["now"] = old.stripe_payment_method_id
-    deliver(
-        client,
-        event(
-            "customer.updated",
-            _stripe_customer(alice_customer, old.stripe_payment_method_id),
-            "evt_customer_update_to_old",
-        ),
-        django_capture_on_commit_callbacks,
-    )
-    old.refresh_from_db()
-    new.refresh_from_db()
-    assert (old.is_default, new.is_default) == (True, False)

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.models import ChangeStatus, Invoice, Service, ServiceStatus
+from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 from billing.services.orders import CartLine, order_place
-from billing.services.payments import invoice_mark_paid_outside_stripe
 from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory
 from tests.provisioning import conftest as provisioning_fixtures
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from billing.models import BillingAccount, InvoiceStatus
 from billing.services.cards import card_setup_complete
 from billing.services.orders import CartLine, order_place
-from billing.services.payments import verification_holds_settle
+from billing.services.scheduled_charges import verification_holds_settle
 from tests import stripe_fixtures
 from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory
 from tests.verification import files, stripe_shapes

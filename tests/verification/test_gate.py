@@ -18,7 +18,7 @@ from billing.models import (
 )
 from billing.services.cards import card_setup_complete
 from billing.services.orders import CartLine, order_place
-from billing.services.payments import invoice_auto_charge, verification_holds_settle
+from billing.services.scheduled_charges import invoice_auto_charge, verification_holds_settle
 from billing.tasks import settle_verification_holds
 from notifications.models import OutboxMessage, Preferences
 from tests.verification import files, stripe_shapes
