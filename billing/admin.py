@@ -14,6 +14,7 @@ from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from accounts.http import signed_in_user
 from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 from verification.models import RiskAssessment, RiskSubject
@@ -39,14 +40,18 @@ from .money import format_money
 from .services import cancellations, invoices, lifecycle, manual_payments, payments, refunds
 
 
-def _with_fraud_score(queryset: QuerySet, subject: RiskSubject) -> QuerySet:
-    """The list's rows with their fraud score (verification's, by our id) in one query."""
+def _fraud_score(subject: RiskSubject) -> Subquery:
+    """A row's fraud score (verification's, by our id), to annotate a list in one query."""
     scores = RiskAssessment.objects.filter(subject=subject, subject_id=OuterRef("pk"))
-    return queryset.annotate(fraud_score=Subquery(scores.values("score")[:1]))
+    return Subquery(scores.values("score")[:1])
 
 
 def _fraud_score_detail(subject: RiskSubject, pk: int | None) -> SafeString | str:
-    row = RiskAssessment.objects.filter(subject=subject, subject_id=pk).first()
+    row = (
+        None
+        if pk is None
+        else RiskAssessment.objects.filter(subject=subject, subject_id=pk).first()
+    )
     if row is None:
         return "not assessed"
     reasons = format_html_join("", "<li>{}</li>", ((reason,) for reason in row.reasons))
@@ -100,7 +105,7 @@ def audit_status_change(*, invoice: Invoice, before: str, note: str) -> None:
         )
 
 
-class PriceForm(forms.ModelForm):
+class PriceForm(forms.ModelForm[Price]):
     amount = MoneyAmountField(label="Price per cycle", help_text="In the price's currency: 12.50")
     setup_fee = MoneyAmountField(label="Setup fee", initial=0, help_text="Once, e.g. 10.00")
 
@@ -109,14 +114,14 @@ class PriceForm(forms.ModelForm):
         fields = ("currency", "cycle", "amount", "setup_fee")
 
 
-class PriceInline(admin.TabularInline):
+class PriceInline(admin.TabularInline[Price, Product]):
     model = Price
     form = PriceForm
     extra = 1
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(admin.ModelAdmin[Product]):
     list_display = ("name", "kind", "group", "server_group", "package", "is_active", "sort_order")
     list_filter = ("kind", "is_active", "group", "server_group")
     search_fields = ("name", "slug")
@@ -125,31 +130,32 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaxRate)
-class TaxRateAdmin(admin.ModelAdmin):
+class TaxRateAdmin(admin.ModelAdmin[TaxRate]):
     list_display = ("country", "name", "rate", "is_eu")
     list_filter = ("is_eu",)
 
 
 @admin.register(BillingAccount)
-class BillingAccountAdmin(admin.ModelAdmin):
+class BillingAccountAdmin(admin.ModelAdmin[BillingAccount]):
     list_display = ("user", "vat_number", "stripe_customer_id")
     search_fields = ("user__email", "vat_number", "stripe_customer_id")
     raw_id_fields = ("user",)
 
 
-class ServiceInline(admin.TabularInline):
+class ServiceInline(admin.TabularInline[Service, Order]):
     model = Service
     extra = 0
-    fields = ("product", "cycle", SERVICE_PRICE, "status", "next_due_date")
+    fields = ("product", "cycle", "price", "status", "next_due_date")
     readonly_fields = fields
     can_delete = False
+    price = staticmethod(SERVICE_PRICE)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Service]:
         return super().get_queryset(request).select_related("product")
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(admin.ModelAdmin[Order]):
     list_display = ("pk", "user", "currency", "status", "fraud_score", "created_at")
     list_filter = ("status", "currency")
     search_fields = ("user__email",)
@@ -159,7 +165,7 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = ("fraud_score_reasons",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
-        return _with_fraud_score(super().get_queryset(request), RiskSubject.ORDER)
+        return super().get_queryset(request).annotate(fraud_score=_fraud_score(RiskSubject.ORDER))
 
     @admin.display(description="fraud score", ordering="fraud_score")
     def fraud_score(self, order: Order) -> int | None:
@@ -170,7 +176,7 @@ class OrderAdmin(admin.ModelAdmin):
         return _fraud_score_detail(RiskSubject.ORDER, order.pk)
 
 
-class ServiceTransitionInline(admin.TabularInline):
+class ServiceTransitionInline(admin.TabularInline[ServiceTransition, Service]):
     model = ServiceTransition
     extra = 0
     fields = ("created_at", "from_status", "to_status", "actor", "job", "reason")
@@ -198,7 +204,7 @@ class CancellationWaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(admin.ModelAdmin[Service]):
     list_display = (
         "pk",
         "product",
@@ -231,49 +237,53 @@ class ServiceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry setting up (failed services)")
     def retry_provisioning(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
-        retried = 0
+        retried, staff = 0, signed_in_user(request)
         for service in queryset.filter(status=ServiceStatus.FAILED):
-            retried += lifecycle.service_provision_retry(service=service, actor=request.user)
+            retried += lifecycle.service_provision_retry(service=service, actor=staff)
         self.message_user(request, f"{retried} service(s) queued to be set up again.")
 
     @admin.action(description="Undo the cancellation request")
     def undo_cancellation(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        staff = signed_in_user(request)
         undone = sum(
-            cancellations.service_cancel_undo(service=service, actor=request.user)
-            for service in queryset
+            cancellations.service_cancel_undo(service=service, actor=staff) for service in queryset
         )
         self.message_user(request, f"{undone} cancellation(s) withdrawn.")
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(admin.TabularInline[InvoiceLine, Invoice]):
     model = InvoiceLine
     extra = 0
-    fields = ("description", "quantity", LINE_UNIT, LINE_AMOUNT, "period_start", "period_end")
+    fields = ("description", "quantity", "unit_price", "line_amount", "period_start", "period_end")
     readonly_fields = fields
     can_delete = False
+    unit_price = staticmethod(LINE_UNIT)
+    line_amount = staticmethod(LINE_AMOUNT)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InvoiceLine]:
         return super().get_queryset(request).select_related("invoice")
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(admin.TabularInline[Payment, Invoice]):
     model = Payment
     extra = 0
-    fields = ("attempt", "status", AMOUNT, "stripe_payment_intent_id", "failure_message")
+    fields = ("attempt", "status", "money", "stripe_payment_intent_id", "failure_message")
     readonly_fields = fields
     can_delete = False
+    money = staticmethod(AMOUNT)
 
 
-class CreditNoteInline(admin.TabularInline):
+class CreditNoteInline(admin.TabularInline[CreditNote, Invoice]):
     model = CreditNote
     extra = 0
-    fields = ("number", AMOUNT, "reason", "stripe_refund_id", "issued_on")
+    fields = ("number", "money", "reason", "stripe_refund_id", "issued_on")
     readonly_fields = fields
     can_delete = False
+    money = staticmethod(AMOUNT)
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(admin.ModelAdmin[Invoice]):
     list_display = ("number", "billing_name", "status", TOTAL, "due_date")
     list_filter = ("status", "currency", "year")
     search_fields = ("number", "billing_name", "billing_email")
@@ -286,11 +296,16 @@ class InvoiceAdmin(admin.ModelAdmin):
     # An issued invoice is a legal document: staff change its state, not its content.
     # Amounts are shown with their currency; their raw columns are left out of the form.
     readonly_fields = [
-        {"subtotal": SUBTOTAL, "tax_amount": TAX, "total": TOTAL}.get(field.name, field.name)
+        {"subtotal": "money_subtotal", "tax_amount": "money_tax", "total": "money_total"}.get(
+            field.name, field.name
+        )
         for field in Invoice._meta.fields
         if field.name not in {"status"}
     ]
     exclude = ("subtotal", "tax_amount", "total")
+    money_subtotal = staticmethod(SUBTOTAL)
+    money_tax = staticmethod(TAX)
+    money_total = staticmethod(TOTAL)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -298,7 +313,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None) -> list[str]:
         return [*self.readonly_fields, "status"]
 
     def get_urls(self) -> list[URLPattern]:
@@ -433,7 +448,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(RecordAdminMixin, admin.ModelAdmin):
+class CreditNoteAdmin(RecordAdminMixin[CreditNote], admin.ModelAdmin[CreditNote]):
     list_display = ("number", "invoice", AMOUNT, "issued_on")
     search_fields = ("number", "invoice__number")
     list_select_related = ("invoice",)
@@ -445,7 +460,7 @@ class CreditNoteAdmin(RecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(RecordAdminMixin[Payment], admin.ModelAdmin[Payment]):
     """The record of a charge: without it a late webhook cannot find its invoice."""
 
     list_display = (
@@ -468,7 +483,8 @@ class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
         return format_money(payment.amount, payment.currency)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
-        return _with_fraud_score(super().get_queryset(request), RiskSubject.PAYMENT)
+        queryset = super().get_queryset(request)
+        return queryset.annotate(fraud_score=_fraud_score(RiskSubject.PAYMENT))
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "fraud_score_reasons"]
@@ -488,7 +504,7 @@ class PaymentAdmin(RecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(RecordAdminMixin, admin.ModelAdmin):
+class PaymentMethodAdmin(RecordAdminMixin[PaymentMethod], admin.ModelAdmin[PaymentMethod]):
     """Card metadata only: there is no card number to show.
 
     Deleting our copy would leave the card attached (and chargeable) at Stripe; a card
@@ -502,7 +518,7 @@ class PaymentMethodAdmin(RecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(admin.ModelAdmin[StripeEvent]):
     list_display = ("event_id", "type", "received_at", "processed_at")
     list_filter = ("type",)
     search_fields = ("event_id",)

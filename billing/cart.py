@@ -31,7 +31,7 @@ def cart_lines(request: HttpRequest) -> list[CartLine]:
 def cart_token(request: HttpRequest) -> str:
     """Names this cart's contents: it changes whenever the cart does, so an order is
     placed once per cart however often checkout is submitted."""
-    return request.session.get(TOKEN_KEY, "")
+    return str(request.session.get(TOKEN_KEY, ""))
 
 
 def _store(request: HttpRequest, lines: list[CartLine]) -> None:

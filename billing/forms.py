@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -45,9 +45,11 @@ VAT_NUMBER = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,12}$")
 class CurrencyForm(forms.Form):
     currency = forms.ChoiceField(label="Show prices in")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [(code, code) for code in settings.BILLING_CURRENCIES]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [
+            (code, code) for code in settings.BILLING_CURRENCIES
+        ]
 
 
 class AddToCartForm(forms.Form):
@@ -56,8 +58,8 @@ class AddToCartForm(forms.Form):
     )
     cycle = forms.ChoiceField(label="Billing cycle", choices=BillingCycle.choices)
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         product, cycle = cleaned.get("product"), cleaned.get("cycle")
         if product and cycle and not product.prices.filter(cycle=cycle).exists():
             raise forms.ValidationError("This product is not sold with that billing cycle.")
@@ -73,12 +75,12 @@ class CheckoutForm(forms.Form):
         "(reverse charge).",
     )
 
-    def __init__(self, *args, country: str = "", **kwargs) -> None:
+    def __init__(self, *args: Any, country: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.country = str(country or "")
 
     def clean_vat_number(self) -> str:
-        value = self.cleaned_data["vat_number"].replace(" ", "").upper()
+        value = str(self.cleaned_data["vat_number"]).replace(" ", "").upper()
         if value and not VAT_NUMBER.match(value):
             raise forms.ValidationError(
                 "Enter the VAT number with its country prefix, e.g. DE123456789."
@@ -98,9 +100,11 @@ class PayInvoiceForm(forms.Form):
         label="Card", queryset=PaymentMethod.objects.none(), empty_label=None
     )
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["payment_method"].queryset = PaymentMethod.objects.filter(user=user)
+        cast(
+            forms.ModelChoiceField[PaymentMethod], self.fields["payment_method"]
+        ).queryset = PaymentMethod.objects.filter(user=user)
 
 
 class SetupCompleteForm(forms.Form):
@@ -129,9 +133,9 @@ class CancelServiceForm(forms.Form):
 class ChangePlanForm(forms.Form):
     product = forms.ModelChoiceField(label="New plan", queryset=Product.objects.none())
 
-    def __init__(self, *args, options: QuerySet[Product], **kwargs) -> None:
+    def __init__(self, *args: Any, options: QuerySet[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = options
+        cast(forms.ModelChoiceField[Product], self.fields["product"]).queryset = options
 
 
 class ManualInvoiceForm(forms.Form):

@@ -6,6 +6,8 @@ Money is always an integer count of minor units (cents, pence) next to an ISO
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
@@ -32,7 +34,7 @@ class BillingCycle(models.TextChoices):
         return {cls.MONTHLY: 1, cls.QUARTERLY: 3, cls.YEARLY: 12}[cls(cycle)]
 
     @classmethod
-    def advance(cls, start, cycle: str):
+    def advance(cls, start: dt.date, cycle: str) -> dt.date:
         """The date one cycle after `start` (31 Jan + 1 month = 28/29 Feb)."""
         return start + relativedelta(months=cls.months(cycle))
 

@@ -11,11 +11,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from accounts.models import User
 from notifications.services import notify
 
 
 def tell_customer(
-    *, user: Any, kind: str, context: dict[str, Any], body_secret: bool = False
+    *, user: User | None, kind: str, context: dict[str, Any], body_secret: bool = False
 ) -> None:
     """Queues the transactional email `kind` to `user` (nobody when the user is gone).
     A `body_secret` message (a first password) loses its body once sent."""

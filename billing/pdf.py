@@ -7,4 +7,5 @@ from weasyprint import HTML
 
 def html_to_pdf(html: str) -> bytes:
     # No base_url: the document embeds its styles and loads nothing from outside.
-    return HTML(string=html).write_pdf()
+    pdf: bytes = HTML(string=html).write_pdf()  # without a target, WeasyPrint returns the bytes
+    return pdf

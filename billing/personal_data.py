@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from core.personal import ErasureBlocker, ExportFile
 from core.queue import enqueue_on_commit
 
@@ -67,7 +68,7 @@ def _date(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
-def export(user: Any) -> dict:
+def export(user: User) -> dict[str, Any]:
     account = BillingAccount.objects.filter(user=user).first()
     invoices = list(Invoice.objects.filter(user=user).prefetch_related("lines").order_by("pk"))
     return {
@@ -207,7 +208,7 @@ def _stripe(customer_id: str) -> dict[str, Any]:
     }
 
 
-def export_files(user: Any) -> Iterator[ExportFile]:
+def export_files(user: User) -> Iterator[ExportFile]:
     """Each invoice as the PDF the customer downloads, rendered when the zip is written."""
     seller = {
         "name": settings.BILLING_SELLER_NAME,
@@ -223,7 +224,7 @@ def export_files(user: Any) -> Iterator[ExportFile]:
         yield ExportFile(path=f"invoices/{invoice.number}.pdf", open=render)
 
 
-def erasure_blockers(user: Any) -> list[ErasureBlocker]:
+def erasure_blockers(user: User) -> list[ErasureBlocker]:
     """What must be settled before billing lets the customer go: money owed, money
     contested, and services that would otherwise stop without notice."""
     blockers = []
@@ -265,7 +266,7 @@ def erasure_blockers(user: Any) -> list[ErasureBlocker]:
 
 
 @transaction.atomic
-def erase(user: Any) -> None:
+def erase(user: User) -> None:
     """Erases what billing may erase; idempotent. The Stripe customer is deleted on commit
     by a worker (with retries), which detaches its cards at Stripe; the request is kept
     as a StripeCustomerDeletion row, so a broker outage only delays it."""
@@ -299,7 +300,7 @@ def erase(user: Any) -> None:
         account.save(update_fields=["vat_number", "stripe_customer_id"])
 
 
-def _audit_trail_scrub(user: Any) -> None:
+def _audit_trail_scrub(user: User) -> None:
     """django-auditlog's entries for the customer's invoices, lines and payments repeat the
     customer snapshot (name, email, address) in their diffs: the entries stay (who, when,
     which action on which document), their diffs and the request's address go."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -129,18 +130,20 @@ def pricing_page(*, currency: str, cycle: str, country: str) -> PricingPage:
     )
 
 
-def processing_restricted(user: Any) -> bool:
+def processing_restricted(user: User) -> bool:
     """Whether the customer asked us to restrict processing of their data (GDPR art. 18)."""
     return user.processing_restricted_at is not None
 
 
-def recommended_products(*, user: Any, currency: str, limit: int = 3) -> list[Product]:
+def recommended_products(
+    *, user: User | AnonymousUser, currency: str, limit: int = 3
+) -> list[Product]:
     """Suggestions from what the customer already has; none when processing is restricted.
 
     Someone with a hosting plan is offered a domain and add-ons they do not have;
     someone with only a domain is offered a plan.
     """
-    if not user.is_authenticated or processing_restricted(user):
+    if not isinstance(user, User) or processing_restricted(user):
         return []
     owned = list(
         Service.objects.filter(user=user)
@@ -189,11 +192,11 @@ def priced_cart(*, lines: list[CartLine], currency: str) -> tuple[list[PricedCar
     return priced, total
 
 
-def customer_services(*, user: Any) -> QuerySet[Service]:
+def customer_services(*, user: User) -> QuerySet[Service]:
     return Service.objects.filter(user=user).select_related("product").order_by("-created_at")
 
 
-def customer_invoices(*, user: Any) -> QuerySet[Invoice]:
+def customer_invoices(*, user: User) -> QuerySet[Invoice]:
     return Invoice.objects.filter(user=user).order_by("-year", "-sequence")
 
 
@@ -210,7 +213,7 @@ def customer_orders(*, user: User) -> QuerySet[Order]:
     )
 
 
-def customer_cards(*, user: Any) -> QuerySet[PaymentMethod]:
+def customer_cards(*, user: User) -> QuerySet[PaymentMethod]:
     return PaymentMethod.objects.filter(user=user).order_by("-is_default", "-created_at")
 
 

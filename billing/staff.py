@@ -59,32 +59,34 @@ def business(request: HttpRequest) -> Panel:
     week_ago = now - dt.timedelta(days=7)
 
     mrr: dict[str, int] = defaultdict(int)
-    for row in (
+    for by_cycle in (
         Service.objects.filter(status=ServiceStatus.ACTIVE)
         .values("currency", "cycle")
         .annotate(total=Sum("amount"))
         .order_by()
     ):
-        mrr[row["currency"]] += round(row["total"] / BillingCycle.months(row["cycle"]))
+        mrr[by_cycle["currency"]] += round(
+            by_cycle["total"] / BillingCycle.months(by_cycle["cycle"])
+        )
 
     unpaid: dict[str, int] = defaultdict(int)
     overdue: dict[str, int] = defaultdict(int)
     overdue_count = 0
-    for row in (
+    for by_status in (
         Invoice.objects.filter(status__in=PAYABLE_STATUSES)
         .values("currency", "status")
         .annotate(count=Count("pk"), total=Sum("total"))
         .order_by()
     ):
-        unpaid[row["currency"]] += row["total"]
-        if row["status"] == InvoiceStatus.OVERDUE:
-            overdue[row["currency"]] += row["total"]
-            overdue_count += row["count"]
+        unpaid[by_status["currency"]] += by_status["total"]
+        if by_status["status"] == InvoiceStatus.OVERDUE:
+            overdue[by_status["currency"]] += by_status["total"]
+            overdue_count += by_status["count"]
 
     months = _months_back(today, 12)
     currency = settings.BILLING_DEFAULT_CURRENCY
     revenue: dict[dt.date, int] = dict.fromkeys(months, 0)
-    for row in (
+    for by_month in (
         Invoice.objects.filter(
             status=InvoiceStatus.PAID,
             currency=currency,
@@ -95,9 +97,9 @@ def business(request: HttpRequest) -> Panel:
         .annotate(total=Sum("total"))
         .order_by()
     ):
-        month = row["month"].date()
+        month = by_month["month"].date()
         if month in revenue:
-            revenue[month] += row["total"]
+            revenue[month] += by_month["total"]
     top = max(revenue.values(), default=0)
     chart = bar_chart(
         title=f"Revenue per month, last 12 months ({currency}, paid invoices)",

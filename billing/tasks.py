@@ -143,14 +143,14 @@ def requeue_dropped_work() -> int:
 
 
 @shared_task(bind=True, max_retries=6)
-def sync_service(self: Task, service_id: int) -> str:
+def sync_service(self: Task[[int], str], service_id: int) -> str:
     """Makes the panel match the service (lifecycle.service_sync). A set-up that fails
     for good, or still fails after the retries, marks the service failed and tells
     staff once; other actions raise for the worker's log and the module log."""
     try:
         return lifecycle.service_sync(service_id=service_id)
     except ModuleError as exc:
-        out_of_retries = self.request.retries >= self.max_retries
+        out_of_retries = self.max_retries is not None and self.request.retries >= self.max_retries
         status = Service.objects.values_list("status", flat=True).get(pk=service_id)
         if status == ServiceStatus.PROVISIONING and (exc.permanent or out_of_retries):
             lifecycle.service_provision_failed(service_id=service_id, reason=exc.message)
@@ -197,7 +197,7 @@ def refresh_service_usage() -> int:
 
 
 @shared_task(bind=True, max_retries=2)
-def refresh_account_usage(self: Task, account_id: int) -> None:
+def refresh_account_usage(self: Task[[int], None], account_id: int) -> None:
     from provisioning.services import account_usage_refresh
 
     try:

@@ -137,7 +137,7 @@ def _cart_page(
 
 @login_required
 @require_POST
-def checkout(request: HttpRequest) -> HttpResponse:
+def checkout(request: AuthenticatedRequest) -> HttpResponse:
     form = CheckoutForm(request.POST, country=request.user.country)
     if not form.is_valid():
         # The cart again, with the error next to the field it is about.
@@ -166,7 +166,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def service_list(request: HttpRequest) -> HttpResponse:
+def service_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "billing/services.html",
@@ -174,7 +174,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _service_of(request: HttpRequest, pk: int) -> Service:
+def _service_of(request: AuthenticatedRequest, pk: int) -> Service:
     return get_object_or_404(
         Service.objects.select_related("product", "account__server__group"),
         pk=pk,
@@ -182,7 +182,7 @@ def _service_of(request: HttpRequest, pk: int) -> Service:
     )
 
 
-def _service_page(request: HttpRequest, service: Service, **extra: object) -> HttpResponse:
+def _service_page(request: AuthenticatedRequest, service: Service, **extra: object) -> HttpResponse:
     context = selectors.service_page(service=service)
     context.setdefault("cancel_form", CancelServiceForm())
     context.setdefault("change_form", ChangePlanForm(options=change_options(service=service)))
@@ -192,13 +192,13 @@ def _service_page(request: HttpRequest, service: Service, **extra: object) -> Ht
 
 @login_required
 @require_GET
-def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def service_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _service_page(request, _service_of(request, pk))
 
 
 @login_required
 @require_POST
-def service_credentials(request: HttpRequest, pk: int) -> HttpResponse:
+def service_credentials(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Shows the first password once; it is forgotten as it is shown."""
     service = _service_of(request, pk)
     password = account_password_take(account_id=service.account_id) if service.account_id else ""
@@ -212,7 +212,7 @@ def service_credentials(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def service_login(request: HttpRequest, pk: int) -> HttpResponse:
+def service_login(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Single sign-on: a one-time link from the panel, followed at once."""
     service = _service_of(request, pk)
     url = ""
@@ -229,7 +229,7 @@ def service_login(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def service_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def service_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     service = _service_of(request, pk)
     form = CancelServiceForm(request.POST)
     if not form.is_valid():
@@ -255,7 +255,7 @@ def service_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def service_change(request: HttpRequest, pk: int) -> HttpResponse:
+def service_change(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     service = _service_of(request, pk)
     form = ChangePlanForm(request.POST, options=change_options(service=service))
     if not form.is_valid():
@@ -277,7 +277,7 @@ def service_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def invoice_list(request: HttpRequest) -> HttpResponse:
+def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.customer_invoices(user=request.user), 50).get_page(
         request.GET.get("page")
     )
@@ -298,7 +298,7 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "billing/order_detail.html", {"order": order})
 
 
-def _invoice_page(request: HttpRequest, invoice: Invoice, **extra: str) -> HttpResponse:
+def _invoice_page(request: AuthenticatedRequest, invoice: Invoice, **extra: str) -> HttpResponse:
     context = selectors.invoice_document(invoice=invoice)
     cards = list(selectors.customer_cards(user=request.user))
     context.update(
@@ -314,13 +314,13 @@ def _invoice_page(request: HttpRequest, invoice: Invoice, **extra: str) -> HttpR
 
 
 @login_required
-def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
     return _invoice_page(request, invoice)
 
 
 @login_required
-def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
     context = selectors.invoice_document(invoice=invoice)
     html = render_to_string("billing/invoice_pdf.html", context, request=request)
@@ -331,7 +331,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_pay(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
     form = PayInvoiceForm(request.POST, user=request.user)
     if not form.is_valid():
@@ -363,7 +363,7 @@ def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_payment_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """After Stripe.js finished authentication: read the intent's state from Stripe."""
     invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
     form = PaymentReturnForm(request.POST)
@@ -387,7 +387,7 @@ def invoice_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def billing_details(request: HttpRequest) -> HttpResponse:
+def billing_details(request: AuthenticatedRequest) -> HttpResponse:
     account = customers.billing_account_for(user=request.user)
     form = CheckoutForm(
         request.POST or None,
@@ -404,7 +404,7 @@ def billing_details(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def payment_methods(request: HttpRequest) -> HttpResponse:
+def payment_methods(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "billing/payment_methods.html",
@@ -414,7 +414,7 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def card_add(request: HttpRequest) -> HttpResponse:
+def card_add(request: AuthenticatedRequest) -> HttpResponse:
     """The Card Element form. Side-effect free: the SetupIntent (and the Stripe customer on
     first need) is made by card_setup_intent, which the page's script POSTs to."""
     if not gateway.is_configured():
@@ -433,7 +433,7 @@ def card_add(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def card_setup_intent(request: HttpRequest) -> JsonResponse:
+def card_setup_intent(request: AuthenticatedRequest) -> JsonResponse:
     """A SetupIntent for the signed-in customer; its client_secret goes to Stripe.js only."""
     try:
         intent = cards.card_setup_begin(user=request.user)
@@ -444,7 +444,7 @@ def card_setup_intent(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
-def card_setup_complete(request: HttpRequest) -> HttpResponse:
+def card_setup_complete(request: AuthenticatedRequest) -> HttpResponse:
     form = SetupCompleteForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Missing card setup reference.", status=400, content_type="text/plain")
@@ -461,7 +461,7 @@ def card_setup_complete(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def card_make_default(request: HttpRequest, pk: int) -> HttpResponse:
+def card_make_default(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(PaymentMethod, pk=pk, user=request.user)
     try:
         cards.card_set_default(user=request.user, payment_method=card)
@@ -474,7 +474,7 @@ def card_make_default(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def card_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def card_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(PaymentMethod, pk=pk, user=request.user)
     try:
         cards.card_remove(user=request.user, payment_method=card)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from celery import current_app
 from django.db import transaction
@@ -56,7 +57,8 @@ def service_cancel_request(*, service: Service, when: str, reason: str, actor: U
     logger.info("Service %s: cancellation requested by user %s (%s).", locked.pk, actor.pk, when)
     if cancel_at <= today:
         # By name, so services never import the tasks that call them (no import circle).
-        current_app.tasks["billing.tasks.run_cancellation"].delay_on_commit(locked.pk)
+        run_cancellation = current_app.tasks["billing.tasks.run_cancellation"]
+        transaction.on_commit(partial(run_cancellation.delay, locked.pk))
     locked.refresh_from_db()
     return locked
 

@@ -115,11 +115,13 @@ def service_change_request(*, service: Service, product: Product, today: dt.date
         raise ApplicationError("This service is being cancelled; undo that first.")
     if locked.changes.filter(status=ChangeStatus.AWAITING_PAYMENT).exists():
         raise ApplicationError("A plan change is already waiting for payment.")
-    unpaid = InvoiceLine.objects.filter(service=locked, invoice__status__in=PAYABLE_STATUSES)
-    if unpaid.exists():
-        raise ApplicationError(
-            f"Pay invoice {unpaid.first().invoice.number} first, then change plan."
-        )
+    unpaid = (
+        InvoiceLine.objects.filter(service=locked, invoice__status__in=PAYABLE_STATUSES)
+        .values_list("invoice__number", flat=True)
+        .first()
+    )
+    if unpaid is not None:
+        raise ApplicationError(f"Pay invoice {unpaid} first, then change plan.")
     quote = change_quote(service=locked, product=product, today=today)
     change = ServiceChange.objects.create(
         service=locked,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -204,10 +205,11 @@ def _services_paid_on(invoice: Invoice) -> None:
     to_sync: list[int] = []
     lines = invoice.lines.filter(service__isnull=False, period_start__isnull=False)
     for line in lines.select_related("service"):
+        service_id = cast(int, line.service_id)  # lines without a service are filtered out
         service = (
             Service.objects.select_for_update(of=("self",))
             .select_related("product")
-            .get(pk=line.service_id)
+            .get(pk=service_id)
         )
         if service.status == ServiceStatus.PENDING:
             Service.objects.filter(pk=service.pk).update(next_due_date=line.period_end)

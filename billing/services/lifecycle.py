@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable
+from functools import partial
 
 from celery import current_app
 from django.conf import settings
@@ -154,7 +155,7 @@ def sync_later(service_ids: Iterable[int]) -> None:
     # By name, so services never import the tasks that call them (no import circle).
     sync_service = current_app.tasks["billing.tasks.sync_service"]
     for service_id in on_panel.values_list("pk", flat=True):
-        sync_service.delay_on_commit(service_id)
+        transaction.on_commit(partial(sync_service.delay, service_id))
 
 
 def service_start(*, service: Service, job: str, reason: str) -> None:
@@ -244,9 +245,9 @@ def service_sync(*, service_id: int) -> str:
         )
     elif service.status == S.ACTIVE and service.account_id:
         provisioning.account_unsuspend(account_id=service.account_id)
-        account = service.account
-        product = service.product
-        if (account.package, account.options) != (product.package, product.module_options):
+        account, product = service.account, service.product
+        wanted = (product.package, product.module_options)
+        if account is not None and (account.package, account.options) != wanted:
             provisioning.account_change_package(
                 account_id=service.account_id,
                 package=service.product.package,

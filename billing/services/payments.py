@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from billing import gateway, stripe_payloads
 from billing.models import (
     BillingAccount,
@@ -93,7 +94,9 @@ def invoice_pay(
         raise ApplicationError("This card does not belong to the invoice's customer.")
     if not invoice.is_payable:
         raise ApplicationError("This invoice has nothing left to pay.")
-    assessment = _verification_gate(invoice=invoice, payment_method=payment_method, visitor=visitor)
+    assessment = _verification_gate(
+        invoice=invoice, user=invoice.user, payment_method=payment_method, visitor=visitor
+    )
     customer_id = stripe_customer_ensure(user=invoice.user)
     payments_supersede_awaiting_action(invoice=invoice)
     with transaction.atomic():
@@ -153,15 +156,15 @@ def invoice_pay(
 
 
 def _verification_gate(
-    *, invoice: Invoice, payment_method: PaymentMethod, visitor: Visitor | None
+    *, invoice: Invoice, user: User, payment_method: PaymentMethod, visitor: Visitor | None
 ) -> Risk:
     """Asks verification whether the card may be charged; when not, records the hold
     (one waiting hold per invoice) and raises VerificationRequired."""
     first_card_payment = not Payment.objects.filter(
-        invoice__user_id=invoice.user_id, status=PaymentStatus.SUCCEEDED
+        invoice__user=user, status=PaymentStatus.SUCCEEDED
     ).exists()
     check = verification.card_charge_check(
-        user=invoice.user,
+        user=user,
         card=verification.CardFacts(
             fingerprint=payment_method.fingerprint,
             brand=payment_method.brand,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import cast
 
 from django.db import connection, transaction
@@ -205,10 +206,14 @@ RETURNING invoice_id, amount = 0
 """
 
 
+# What the renewals statement binds: scalars and the arrays it unnests.
+_SQLValue = int | str | dt.date | list[int] | list[str] | list[bool] | list[Decimal]
+
+
 def _renewals_insert_sql(
     *, service_ids: list[int], customers: list[_RenewalCustomer], first: int, today: dt.date
 ) -> list[tuple[int, bool]]:
-    params = {
+    params: dict[str, _SQLValue] = {
         "first": first,
         "service_ids": service_ids,
         "user_ids": [c.user.pk for c in customers],

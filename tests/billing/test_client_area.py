@@ -153,10 +153,10 @@ def test_the_services_list_query_count_does_not_grow_with_rows(
 def test_the_pdf_prints_the_same_document_as_the_page(alice_client, alice_invoice, monkeypatch):
     import re
 
-    from billing import views
+    from billing import pdf, views
 
     printed = {}
-    real = views.html_to_pdf
+    real = pdf.html_to_pdf
 
     def capture(html: str) -> bytes:
         printed["html"] = html

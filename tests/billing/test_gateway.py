@@ -15,7 +15,7 @@ from core.exceptions import ApplicationError
 from tests.factories import PaymentMethodFactory
 
 
-def intent_body(status: str, **extra) -> dict:
+def intent_body(status: str, **extra: object) -> dict[str, object]:
     return {
         "id": "pi_3Fake",
         "object": "payment_intent",
@@ -30,8 +30,10 @@ def intent_body(status: str, **extra) -> dict:
     }
 
 
-def card_error(code: str, decline_code: str, intent: dict | None = None) -> tuple[int, dict]:
-    error = {
+def card_error(
+    code: str, decline_code: str, intent: dict[str, object] | None = None
+) -> tuple[int, dict[str, object]]:
+    error: dict[str, object] = {
         "type": "card_error",
         "code": code,
         "decline_code": decline_code,

@@ -11,7 +11,7 @@ from billing.models import BillingAccount, PaymentMethod, StripeEvent
 from config.celery import app
 from core.exceptions import ApplicationError
 
-CARD = {
+CARD: dict[str, object] = {
     "id": "pm_Retry",
     "object": "payment_method",
     "type": "card",
@@ -20,7 +20,7 @@ CARD = {
 }
 
 
-def stripe_error(status: int, type_: str, **extra: str) -> tuple[int, dict]:
+def stripe_error(status: int, type_: str, **extra: str) -> tuple[int, dict[str, object]]:
     return status, {"error": {"type": type_, "message": "from Stripe", **extra}}
 
 
@@ -45,7 +45,7 @@ def test_it_says_whether_a_failed_call_may_pass(fake_stripe, answer, permanent):
 
 
 def test_a_lost_connection_is_transient(fake_stripe):
-    def timeout(params: dict) -> tuple[int, dict]:
+    def timeout(params: dict[str, object]) -> tuple[int, dict[str, object]]:
         raise stripe.APIConnectionError("Request timed out", should_retry=False)
 
     fake_stripe({("GET", "/v1/payment_methods/pm_Retry"): timeout})
@@ -80,11 +80,11 @@ def card_event(alice, eager_retries) -> StripeEvent:
     )
 
 
-def failing(times: int, answer: tuple[int, dict]):
+def failing(times: int, answer: tuple[int, dict[str, object]]):
     """A route that gives `answer` `times` times, then the card."""
     calls = {"n": 0}
 
-    def route(params: dict) -> tuple[int, dict]:
+    def route(params: dict[str, object]) -> tuple[int, dict[str, object]]:
         calls["n"] += 1
         return answer if calls["n"] <= times else (200, CARD)
 

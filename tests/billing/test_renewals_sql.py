@@ -4,6 +4,7 @@ rows the ORM path (invoice_build and period_line, used on other databases) makes
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -82,7 +83,11 @@ FIELDS = [
 ]
 
 
-def _rows() -> tuple[list[tuple], list[tuple]]:
+# Invoices and lines as values_list tuples: column values of every type, compared whole.
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _rows() -> Rows:
     invoice_rows = list(Invoice.objects.order_by("sequence").values_list(*FIELDS))
     line_rows = list(
         InvoiceLine.objects.order_by("invoice__sequence").values_list(
@@ -99,9 +104,11 @@ def _rows() -> tuple[list[tuple], list[tuple]]:
     return invoice_rows, line_rows
 
 
-def _renew(batch_size: int = 20_000) -> tuple[list[int], tuple[list[tuple], list[tuple]]]:
+def _renew(
+    batch_size: int = 20_000,
+) -> tuple[list[int], Rows]:
     made: list[int] = []
-    rows: tuple[list[tuple], list[tuple]] = ([], [])
+    rows: Rows = ([], [])
     try:
         with transaction.atomic():
             made = renewals.renewals_generate(today=TODAY, days_ahead=14, batch_size=batch_size)

@@ -66,6 +66,7 @@ def test_a_service_lives_and_ends_on_a_real_worker(alice, hosted_plan, fake_pane
 
     service.refresh_from_db()
     due = service.next_due_date
+    assert due is not None
     [renewal_id] = renewals_generate(today=due, days_ahead=0)
     invoices_mark_overdue(today=due + dt.timedelta(days=1))
     assert services_suspend_overdue(today=due + dt.timedelta(days=8), grace_days=7) == [service.pk]
@@ -79,6 +80,7 @@ def test_a_service_lives_and_ends_on_a_real_worker(alice, hosted_plan, fake_pane
     cancellations.service_cancel_request(
         service=service, when=CancelWhen.END_OF_PERIOD, reason="", actor=alice
     )
+    assert service.next_due_date is not None
     assert cancellations.service_cancel_run(service_id=service.pk, today=service.next_due_date)
     wait_until(lambda: status_of(service) == ServiceStatus.TERMINATED, "termination")
     assert reference not in fake_panel.accounts and fake_panel.rejected == 0

@@ -92,7 +92,7 @@ def test_an_update_for_a_card_we_do_not_know_adds_nothing(
     assert not PaymentMethod.objects.exists()
 
 
-def _stripe_customer(customer_id: str, default: str) -> dict:
+def _stripe_customer(customer_id: str, default: str) -> dict[str, object]:
     return {
         "id": customer_id,
         "object": "customer",

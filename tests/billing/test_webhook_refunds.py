@@ -26,7 +26,9 @@ def _webhook_secret(settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
 
-def _charge(payment: Payment, amount_refunded: int, refunds: list[dict]) -> dict:
+def _charge(
+    payment: Payment, amount_refunded: int, refunds: list[dict[str, object]]
+) -> dict[str, object]:
     return {
         "id": "ch_3Test",
         "object": "charge",

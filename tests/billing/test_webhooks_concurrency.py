@@ -30,15 +30,15 @@ def celery_worker(settings) -> Iterator[None]:
 
     previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     app.conf.update(broker_url=settings.REDIS_URL, task_always_eager=False)
-    app._after_fork()  # forget pooled connections to the previous broker
+    app._after_fork()  # type: ignore[attr-defined]  # Celery's own reset: forget pooled connections
     try:
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge("celery")
+            conn.default_channel.queue_purge("celery")  # type: ignore[attr-defined]  # kombu's Channel has it, StdChannel's stub not
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
             yield
     finally:
         app.conf.update(**previous)
-        app._after_fork()
+        app._after_fork()  # type: ignore[attr-defined]  # as above
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def _convert(amount: int, currency: str) -> int:
 class Command(BaseCommand):
     help = "Creates (or refreshes) the demo catalogue and tax rates. Safe to run again."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         with transaction.atomic():
             for order, (slug, name, kind, description, prices, setup_fee) in enumerate(CATALOGUE):
                 product, _ = Product.objects.update_or_create(
