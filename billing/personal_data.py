@@ -119,6 +119,7 @@ def export(user: User) -> dict[str, Any]:
                 "subtotal": format_money(i.subtotal, i.currency),
                 "tax": format_money(i.tax_amount, i.currency),
                 "total": format_money(i.total, i.currency),
+                "pdf": _pdf_path(i),
                 "billed_to": {
                     "name": i.billing_name,
                     "business": i.billing_business,
@@ -208,6 +209,11 @@ def _stripe(customer_id: str) -> dict[str, Any]:
     }
 
 
+def _pdf_path(invoice: Invoice) -> str:
+    """Where the invoice's PDF is in the export zip; export.json names the same path."""
+    return f"invoices/{invoice.number}.pdf"
+
+
 def export_files(user: User) -> Iterator[ExportFile]:
     """Each invoice as the PDF the customer downloads, rendered when the zip is written."""
     seller = {
@@ -221,7 +227,7 @@ def export_files(user: User) -> Iterator[ExportFile]:
             context = {**selectors.invoice_document(invoice=invoice), "seller": seller}
             return io.BytesIO(html_to_pdf(render_to_string("billing/invoice_pdf.html", context)))
 
-        yield ExportFile(path=f"invoices/{invoice.number}.pdf", open=render)
+        yield ExportFile(path=_pdf_path(invoice), open=render)
 
 
 def erasure_blockers(user: User) -> list[ErasureBlocker]:

@@ -44,6 +44,7 @@ def export(user: User) -> dict[str, Any]:
                                 "filename": a.filename,
                                 "content_type": a.content_type,
                                 "size": a.size,
+                                "path": _zip_path(ticket_id=ticket.pk, attachment=a),
                             }
                             for a in message.attachments.all()
                         ],
@@ -61,14 +62,23 @@ def export(user: User) -> dict[str, Any]:
     }
 
 
+def _zip_path(*, ticket_id: int, attachment: Attachment) -> str:
+    """Where the file is in the export zip; export.json names the same path."""
+    return f"support/T-{ticket_id}/{attachment.pk}-{attachment.filename}"
+
+
 def export_files(user: User) -> Iterator[ExportFile]:
-    """The customer's attachments on messages they can see, for the export zip."""
-    attachments = Attachment.objects.filter(
-        message__ticket__user=user, message__is_internal=False
-    ).select_related("message")
+    """The customer's attachments on messages they can see, for the export zip; each is
+    opened from storage only when the zip is written, and copied in chunks."""
+    attachments = (
+        Attachment.objects.filter(message__ticket__user=user, message__is_internal=False)
+        .select_related("message")
+        .order_by("pk")
+        .iterator(chunk_size=500)
+    )
     for attachment in attachments:
         yield ExportFile(
-            path=f"support/T-{attachment.message.ticket_id}/{attachment.pk}-{attachment.filename}",
+            path=_zip_path(ticket_id=attachment.message.ticket_id, attachment=attachment),
             open=partial(attachment.file.open, "rb"),
         )
 

@@ -77,8 +77,9 @@ def test_the_export_holds_every_category_and_nothing_of_another_customer(
     assert data["categories"]["accounts.profile"]["business_name"] == "Archer Hosting Ltd"
     assert data["categories"]["billing.invoices"][0]["number"] == alice_invoice.number
     assert [c["last4"] for c in data["categories"]["billing.cards"]] == ["4242"]
-    assert f"invoices/{alice_invoice.number}.pdf" in archive.namelist()
-    assert archive.read(f"invoices/{alice_invoice.number}.pdf").startswith(b"%PDF")
+    pdf = data["categories"]["billing.invoices"][0]["pdf"]
+    assert pdf == f"invoices/{alice_invoice.number}.pdf" and pdf in data["files"]
+    assert archive.read(pdf).startswith(b"%PDF")
     summary = archive.read("summary.html").decode()
     assert "Archer Hosting Ltd" in summary and alice_invoice.number in summary
     everything = b"".join(archive.read(name) for name in archive.namelist() if "pdf" not in name)
@@ -195,3 +196,41 @@ def test_the_privacy_page_links_each_ticket_request_and_shows_its_state(alice_cl
         assert f"{reverse('support:ticket_open')}?type={kind}" in page
     assert "Restrict processing of my personal information</a>:" in page
     assert "answer due by" in page
+
+
+@pytest.mark.django_db
+def test_the_zip_holds_the_customers_ticket_attachments_and_not_another_customers(
+    alice_client, alice, bob, django_capture_on_commit_callbacks
+):
+    from support.files import check_attachment
+    from support.models import Department
+    from support.services import ticket_open
+
+    department = Department.objects.get(slug="support")
+    ticket_open(
+        user=alice,
+        department=department,
+        subject="Slow",
+        body="See the log",
+        files=[check_attachment(name="top.txt", content=b"load average: 9.0 (alice)")],
+    )
+    ticket_open(
+        user=bob,
+        department=department,
+        subject="Bob's",
+        body="Bob's log",
+        files=[check_attachment(name="bob.txt", content=b"secret of bob")],
+    )
+
+    data_request = _request_export(alice_client, django_capture_on_commit_callbacks)
+    archive = _download(alice_client, data_request)
+
+    data = json.loads(archive.read("export.json"))
+    [ticket] = data["categories"]["support.tickets"]
+    [attachment] = ticket["messages"][0]["attachments"]
+    assert attachment["filename"] == "top.txt"
+    assert attachment["path"] in data["files"]
+    assert archive.read(attachment["path"]) == b"load average: 9.0 (alice)"
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"secret of bob" not in everything
+    assert not [name for name in archive.namelist() if "bob" in name]

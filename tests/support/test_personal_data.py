@@ -41,11 +41,21 @@ def test_export_holds_the_customers_tickets_without_internal_notes(alice, ticket
         ("customer", "It is slow"),
         ("staff", "We moved you, Alice."),
     ]
+    [attachment] = Attachment.objects.filter(message__ticket__user=alice)
     assert ticket["messages"][0]["attachments"] == [
-        {"filename": "top.txt", "content_type": "text/plain", "size": 17}
+        {
+            "filename": "top.txt",
+            "content_type": "text/plain",
+            "size": 17,
+            "path": f"support/T-{ticket_pk(alice)}/{attachment.pk}-top.txt",
+        }
     ]
     assert "reseller" not in str(data)
     assert "Bob" not in str(data)
+
+
+def ticket_pk(user) -> int:
+    return Ticket.objects.get(user=user).pk
 
 
 def test_erase_removes_bodies_and_files_and_leaves_a_note_that_a_ticket_existed(
