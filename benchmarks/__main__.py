@@ -43,6 +43,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--services", type=int, default=100_000, help="due services to renew")
     parser.add_argument("--messages", type=int, default=2_000, help="emails through the outbox")
     parser.add_argument("--invoices", type=int, default=1_000, help="invoices in the export")
+    parser.add_argument("--tickets", type=int, default=200, help="tickets in the export")
     parser.add_argument(
         "--only", choices=["pages", "renewals", "outbox", "export"], action="append"
     )
@@ -67,7 +68,7 @@ def main(argv: list[str]) -> int:
         ),
         "renewals": lambda o: renewals.rows(count=o.services),
         "outbox": lambda o: outbox.rows(messages=o.messages),
-        "export": lambda o: export.rows(invoices=o.invoices),
+        "export": lambda o: export.rows(invoices=o.invoices, tickets=o.tickets),
     }
     load_before = os.getloadavg()
     started = datetime.now(UTC)

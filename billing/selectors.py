@@ -278,12 +278,13 @@ def tax_basis(invoice: Invoice) -> str:
 
 
 def invoice_document(*, invoice: Invoice) -> dict[str, Any]:
-    """Everything the invoice page and its PDF print, read in three queries."""
+    """Everything the invoice page and its PDF print, read in three queries (none when
+    the caller prefetched lines, credit_notes and payments, as the GDPR export does)."""
     return {
         "invoice": invoice,
         "lines": printed_lines(list(invoice.lines.all())),
         "credit_notes": list(invoice.credit_notes.all()),
-        "last_payment": invoice.payments.order_by("-attempt").first(),
+        "last_payment": max(invoice.payments.all(), key=lambda p: p.attempt, default=None),
         "seller": seller_identity(),
         "tax_basis": tax_basis(invoice),
     }

@@ -234,3 +234,46 @@ def test_the_zip_holds_the_customers_ticket_attachments_and_not_another_customer
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert b"secret of bob" not in everything
     assert not [name for name in archive.namelist() if "bob" in name]
+
+
+def _export_queries(user) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from privacy import export
+
+    with CaptureQueriesContext(connection) as queries:
+        export.build(user=user, request_id=0).unlink()
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_the_exports_queries_do_not_grow_with_invoices_or_tickets(alice, alice_invoice):
+    from support.files import check_attachment
+    from support.models import Department
+    from support.services import ticket_open
+    from billing.models import InvoiceLine
+    from tests.factories import InvoiceFactory, PaymentFactory
+
+    department = Department.objects.get(slug="support")
+
+    def ticket() -> None:
+        ticket_open(
+            user=alice,
+            department=department,
+            subject="Slow",
+            body="See the log",
+            files=[check_attachment(name="top.txt", content=b"load average: 9.0")],
+        )
+
+    ticket()
+    few = _export_queries(alice)
+    for _ in range(2):
+        invoice = InvoiceFactory(user=alice, order=alice_invoice.order)
+        InvoiceLine.objects.create(
+            invoice=invoice, description="Starter", unit_amount=500, amount=500
+        )
+        PaymentFactory(invoice=invoice)
+        ticket()
+
+    assert _export_queries(alice) == few
