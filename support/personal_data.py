@@ -7,11 +7,23 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils.formats import date_format
 
 from accounts.models import User
-from core.personal import ExportFile
+from core.personal import ErasureBlocker, ExportFile
 
-from .models import Attachment, AutoAnswer, InboundEmail, Message, RestrictionRecord, Ticket
+from .models import (
+    OPEN_STATUSES,
+    WAITING_FOR_STAFF,
+    Attachment,
+    AutoAnswer,
+    InboundEmail,
+    Message,
+    PrivacyRequestType,
+    RestrictionRecord,
+    Ticket,
+)
 
 MODELS = (Ticket, Message, Attachment, InboundEmail, AutoAnswer, RestrictionRecord)
 
@@ -81,6 +93,67 @@ def export_files(user: User) -> Iterator[ExportFile]:
             path=_zip_path(ticket_id=attachment.message.ticket_id, attachment=attachment),
             open=partial(attachment.file.open, "rb"),
         )
+
+
+def erasure_blockers(user: User) -> list[ErasureBlocker]:
+    """What support will not let an erasure lose without the customer choosing to.
+
+    - An undecided privacy request (correct, update, restrict, object): a request under
+      GDPR Art. 12(3) we must answer, and whose answer we must be able to show (Art.
+      5(2)); a restriction is often asked *instead of* erasure (Art. 18(1)(b)), so the
+      two cannot run at once. The customer waits for our decision or withdraws it by
+      closing the ticket.
+    - A ticket whose next move is ours (open, awaiting our answer): erasing it would
+      delete the question unanswered, and the reply would go to an address we no
+      longer hold. The customer closes it (nothing more is needed) or waits for us.
+
+    A ticket awaiting the customer's own answer does not block: they have our reply.
+    """
+    blockers = []
+    waiting = list(
+        Ticket.objects.filter(user=user, status__in=OPEN_STATUSES)
+        .filter(request_decision="")
+        .exclude(request_type="")
+        .order_by("pk")
+    )
+    for ticket in waiting:
+        due = date_format(ticket.request_due_at, "j F Y") if ticket.request_due_at else ""
+        blockers.append(
+            ErasureBlocker(
+                reason=(
+                    f"Your request “{PrivacyRequestType(ticket.request_type).label}” "
+                    f"({ticket.reference}) is not answered yet"
+                    + (f"; our answer is due by {due}." if due else ".")
+                ),
+                how_to_clear=(
+                    "Wait for our answer, or withdraw the request by closing the ticket."
+                ),
+                url=reverse("support:ticket", args=[ticket.pk]),
+            )
+        )
+    unanswered = list(
+        Ticket.objects.filter(user=user, status__in=WAITING_FOR_STAFF)
+        .exclude(pk__in=[ticket.pk for ticket in waiting])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if unanswered:
+        many = len(unanswered) > 1
+        blockers.append(
+            ErasureBlocker(
+                reason=(
+                    f"{len(unanswered)} ticket{'s' if many else ''} "
+                    f"({', '.join(f'[#T-{pk}]' for pk in unanswered)}) "
+                    f"{'are' if many else 'is'} waiting for our answer."
+                ),
+                how_to_clear=(
+                    "Close the tickets you no longer need an answer to (their messages are "
+                    "erased with your account), or wait for our reply."
+                ),
+                url=reverse("support:tickets"),
+            )
+        )
+    return blockers
 
 
 @transaction.atomic
