@@ -114,9 +114,7 @@ def test_tickets_waiting_for_our_answer_block_and_closing_them_clears_it(
 
     page = _blocked(alice_client)
 
-    assert (
-        f"2 tickets ({first.reference}, {second.reference}) are waiting for our answer." in page
-    )
+    assert f"2 tickets ({first.reference}, {second.reference}) are waiting for our answer." in page
     assert "Close the tickets you no longer need an answer to" in page
     assert f'href="{reverse("support:tickets")}"' in page
 

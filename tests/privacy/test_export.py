@@ -249,10 +249,10 @@ def _export_queries(user) -> int:
 
 @pytest.mark.django_db
 def test_the_exports_queries_do_not_grow_with_invoices_or_tickets(alice, alice_invoice):
+    from billing.models import InvoiceLine
     from support.files import check_attachment
     from support.models import Department
     from support.services import ticket_open
-    from billing.models import InvoiceLine
     from tests.factories import InvoiceFactory, PaymentFactory
 
     department = Department.objects.get(slug="support")
