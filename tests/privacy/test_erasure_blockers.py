@@ -56,7 +56,7 @@ def _blocked(client) -> str:
     response = client.post(reverse("privacy:erasure"), {"password": PASSWORD})
     assert response.status_code == 200
     assert not DataRequest.objects.filter(kind=DataRequest.Kind.ERASURE).exists()
-    page = response.content.decode()
+    page: str = response.content.decode()
     assert "Your account cannot be erased yet" in page
     assert 'name="password"' not in page
     return page
