@@ -36,6 +36,10 @@ REQUEUE_AFTER = timedelta(minutes=2)
 SENDING_TIMEOUT = timedelta(minutes=15)
 # Rows per delivery task: one SMTP session and one read for all of them.
 DELIVERY_BATCH = 50
+# The delivery tasks, queued by name: notifications.tasks calls this module, never the
+# other way round (core.queue.enqueue looks the task up).
+SEND_EMAILS = "notifications.tasks.send_emails"
+SEND_TEXTS = "notifications.tasks.send_texts"
 INTERRUPTED_ERROR = (
     "The worker stopped while sending: the message may or may not have reached the "
     "recipient. Check with the provider before resending."
@@ -57,9 +61,7 @@ def dispatch(message_id: int, countdown: float = 0, channel: str = Channel.EMAIL
     A broker outage is logged, not raised: the row stays queued and the
     re-queue beat job hands it over again.
     """
-    from .tasks import send_emails, send_texts
-
-    task = send_texts if channel == Channel.SMS else send_emails
+    task = SEND_TEXTS if channel == Channel.SMS else SEND_EMAILS
     return enqueue(task, [message_id], countdown=countdown)
 
 
@@ -72,11 +74,9 @@ def dispatch_many(message_ids: list[int]) -> int:
     down a campaign would otherwise block its caller once per row; the rest
     wait, queued, for the re-queue beat job. Returns how many were handed over.
     """
-    from .tasks import send_emails, send_texts
-
     channels = dict(OutboxMessage.objects.filter(pk__in=message_ids).values_list("pk", "channel"))
     handed = 0
-    for channel, task in ((Channel.EMAIL, send_emails), (Channel.SMS, send_texts)):
+    for channel, task in ((Channel.EMAIL, SEND_EMAILS), (Channel.SMS, SEND_TEXTS)):
         ids = [pk for pk in message_ids if channels.get(pk) == channel]
         for start in range(0, len(ids), DELIVERY_BATCH):
             batch = ids[start : start + DELIVERY_BATCH]

@@ -36,6 +36,12 @@ from .models import (
 from .notice import bump_generation
 from .selectors import current_documents, declaration_version, forget_cached_documents
 
+# Privacy's own tasks, queued by name: privacy.tasks calls these services, never the other
+# way round (core.queue.enqueue looks the task up).
+ANNOUNCE_DOCUMENT = "privacy.tasks.announce_document"
+RESOLVE_NETWORK_HOST = "privacy.tasks.resolve_network_host"
+BUILD_EXPORT = "privacy.tasks.build_export"
+
 
 def consent_record(
     *,
@@ -142,9 +148,7 @@ def document_publish(*, document: LegalDocument) -> bool:
     document.save(update_fields=["published_at"])
     transaction.on_commit(forget_cached_documents)
     transaction.on_commit(bump_generation)
-    from .tasks import announce_document
-
-    enqueue_on_commit(announce_document, document.pk)
+    enqueue_on_commit(ANNOUNCE_DOCUMENT, document.pk)
     return True
 
 
@@ -241,9 +245,7 @@ def session_record_create(
         protocol=f"{'HTTPS' if secure else 'HTTP'} ({protocol})" if protocol else "",
     )
     if ip:
-        from .tasks import resolve_network_host
-
-        enqueue_on_commit(resolve_network_host, record.pk)
+        enqueue_on_commit(RESOLVE_NETWORK_HOST, record.pk)
     return record
 
 
@@ -265,8 +267,6 @@ def pending_work_requeue(*, now: datetime.datetime | None = None, batch_size: in
     claimed once), so a task still waiting in the broker may run twice, harmlessly.
     Returns how many tasks were queued.
     """
-    from .tasks import announce_document, resolve_network_host
-
     cutoff = (now or timezone.now()) - SWEEP_AFTER
     lookups = list(
         SessionRecord.objects.filter(
@@ -278,8 +278,8 @@ def pending_work_requeue(*, now: datetime.datetime | None = None, batch_size: in
             published_at__lt=cutoff, announced_at__isnull=True
         ).values_list("pk", flat=True)
     )
-    queued = [enqueue(resolve_network_host, pk) for pk in lookups]
-    queued += [enqueue(announce_document, pk) for pk in documents]
+    queued = [enqueue(RESOLVE_NETWORK_HOST, pk) for pk in lookups]
+    queued += [enqueue(ANNOUNCE_DOCUMENT, pk) for pk in documents]
     return sum(queued)
 
 
@@ -319,9 +319,7 @@ def export_request(*, user: User) -> DataRequest:
     request = DataRequest.objects.create(
         user=user, kind=DataRequest.Kind.EXPORT, created_at=now, deadline=now + REQUEST_DEADLINE
     )
-    from .tasks import build_export
-
-    enqueue_on_commit(build_export, request.pk)
+    enqueue_on_commit(BUILD_EXPORT, request.pk)
     return request
 
 
