@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from auditlog.models import LogEntry
 from django import forms
@@ -30,6 +31,7 @@ from .models import (
     PaymentMethod,
     Price,
     Product,
+    ProductKind,
     Service,
     ServiceStatus,
     ServiceTransition,
@@ -120,12 +122,48 @@ class PriceInline(admin.TabularInline[Price, Product]):
     extra = 1
 
 
+class ProductForm(forms.ModelForm[Product]):
+    class Meta:
+        model = Product
+        fields = (
+            "name",
+            "slug",
+            "kind",
+            "category",
+            "addon_for",
+            "description",
+            "is_active",
+            "sort_order",
+            "group",
+            "server_group",
+            "package",
+            "module_options",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("kind") != ProductKind.ADDON and cleaned.get("addon_for"):
+            self.add_error("addon_for", "Only add-ons are sold with plans.")
+        return cleaned
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin[Product]):
-    list_display = ("name", "kind", "group", "server_group", "package", "is_active", "sort_order")
-    list_filter = ("kind", "is_active", "group", "server_group")
+    form = ProductForm
+    list_display = (
+        "name",
+        "kind",
+        "category",
+        "group",
+        "server_group",
+        "package",
+        "is_active",
+        "sort_order",
+    )
+    list_filter = ("kind", "category", "is_active", "group", "server_group")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("addon_for",)
     inlines = [PriceInline]
 
 

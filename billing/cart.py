@@ -11,7 +11,7 @@ import secrets
 from django.http import HttpRequest
 
 from .models import BillingCycle
-from .services.orders import CartLine
+from .services.orders import CartLine, addons_without_plan
 
 SESSION_KEY = "billing_cart"
 TOKEN_KEY = "billing_cart_token"  # noqa: S105 - a session key, not a secret
@@ -41,20 +41,30 @@ def _store(request: HttpRequest, lines: list[CartLine]) -> None:
     ]
 
 
-def cart_add(request: HttpRequest, line: CartLine) -> bool:
-    """Adds a line; False when the cart is full."""
-    lines = cart_lines(request)
-    if len(lines) >= MAX_LINES:
+def cart_add(request: HttpRequest, lines: list[CartLine]) -> bool:
+    """Adds `lines` (a plan and its add-ons) together; False, adding none, when they do
+    not fit in the cart."""
+    current = cart_lines(request)
+    if len(current) + len(lines) > MAX_LINES:
         return False
-    _store(request, [*lines, line])
+    _store(request, [*current, *lines])
     return True
 
 
-def cart_remove(request: HttpRequest, index: int) -> None:
+def cart_remove(request: HttpRequest, index: int, *, owned: set[int]) -> list[str]:
+    """Removes line `index`, and with a plan the add-ons it leaves without a plan (an
+    add-on is never sold alone; `owned` are the customer's plans, which keep theirs).
+    Returns what was removed with it, said in a sentence each."""
     lines = cart_lines(request)
-    if 0 <= index < len(lines):
-        del lines[index]
-        _store(request, lines)
+    if not 0 <= index < len(lines):
+        return []
+    del lines[index]
+    orphans = addons_without_plan(lines=lines, owned=owned)
+    _store(request, [line for line in lines if line.product_id not in orphans])
+    return [
+        f"{orphan.name} was removed too: it is sold only with {orphan.plans}."
+        for orphan in orphans.values()
+    ]
 
 
 def cart_clear(request: HttpRequest) -> None:

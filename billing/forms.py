@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .models import BillingCycle, CancelWhen, Currency, PaymentMethod, Product
+from .models import BillingCycle, CancelWhen, Currency, PaymentMethod, Product, ProductKind
 
 
 class MoneyAmountField(forms.DecimalField):
@@ -57,12 +57,23 @@ class AddToCartForm(forms.Form):
         queryset=Product.objects.filter(is_active=True), widget=forms.HiddenInput
     )
     cycle = forms.ChoiceField(label="Billing cycle", choices=BillingCycle.choices)
+    addons = forms.ModelMultipleChoiceField(
+        label="Add-ons",
+        queryset=Product.objects.filter(is_active=True, kind=ProductKind.ADDON),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         product, cycle = cleaned.get("product"), cleaned.get("cycle")
         if product and cycle and not product.prices.filter(cycle=cycle).exists():
             raise forms.ValidationError("This product is not sold with that billing cycle.")
+        for addon in cleaned.get("addons") or []:
+            if product and not addon.addon_for.filter(pk=product.pk).exists():
+                raise forms.ValidationError(f"{addon.name} is not sold with {product.name}.")
+            if cycle and not addon.prices.filter(cycle=cycle).exists():
+                raise forms.ValidationError(f"{addon.name} is not sold with that billing cycle.")
         return cleaned
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -45,10 +46,34 @@ class ProductKind(models.TextChoices):
     ADDON = "addon", "Add-on"
 
 
+class PlanCategory(models.TextChoices):
+    """The heading a hosting plan is listed under on the pricing page (in this order)."""
+
+    SHARED = "shared", "Shared hosting"
+    VPS = "vps", "VPS"
+    DEDICATED = "dedicated", "Dedicated servers"
+
+
 class Product(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     kind = models.CharField(max_length=10, choices=ProductKind.choices, default=ProductKind.PLAN)
+    category = models.CharField(
+        max_length=12,
+        choices=PlanCategory.choices,
+        blank=True,
+        help_text="Hosting plans: the kind of hosting they are listed under on the pricing page.",
+    )
+    addon_for = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="addons",
+        limit_choices_to={"kind": ProductKind.PLAN},
+        verbose_name="sold with",
+        help_text="Add-ons: the hosting plans they are sold with. An add-on is never sold "
+        "alone: its plan is in the same order, or the customer already has it.",
+    )
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True, help_text="Inactive products leave the shop.")
     sort_order = models.PositiveIntegerField(default=0)
@@ -81,6 +106,10 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.category and self.kind != ProductKind.PLAN:
+            raise ValidationError({"category": "Only hosting plans have a kind of hosting."})
 
     @property
     def features(self) -> list[str]:

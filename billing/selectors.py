@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from .models import (
     InvoiceLine,
     Order,
     PaymentMethod,
+    PlanCategory,
     Price,
     Product,
     ProductKind,
@@ -63,22 +64,40 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class AddonChoice:
+    """An add-on offered on its plan's card, priced for the card's cycle."""
+
+    product: Product
+    price: Price
+
+
+@dataclass(frozen=True)
 class PricingCard:
     product: Product
     features: list[str]
     offer: Offer
     other_offers: list[Offer]
+    # A plan's card: the add-ons that can be ticked with it. An add-on's card: the plans
+    # it is sold with, and whether it may go in the cart on its own (one of them is in
+    # the cart already or the customer has it).
+    addons: list[AddonChoice] = field(default_factory=list)
+    sold_with: list[str] = field(default_factory=list)
+    addable: bool = True
+
+
+@dataclass(frozen=True)
+class PricingGroup:
+    key: str
+    title: str
+    cards: list[PricingCard]
+    addons: list[PricingCard]
 
 
 @dataclass(frozen=True)
 class PricingPage:
-    groups: list[tuple[str, list[PricingCard]]]
-    addons: list[PricingCard]
+    groups: list[PricingGroup]
     cycle: str
     tax: TaxRate | None
-
-
-PRICING_GROUPS = ((ProductKind.PLAN, "Hosting plans"), (ProductKind.DOMAIN, "Domains"))
 
 
 def _offers(product: Product, tax: TaxRate | None) -> list[Offer]:
@@ -102,31 +121,84 @@ def _offers(product: Product, tax: TaxRate | None) -> list[Offer]:
     return sorted(offers, key=lambda offer: offer.months)
 
 
-def pricing_page(*, currency: str, cycle: str, country: str) -> PricingPage:
-    """The catalogue as a pricing page: plans first, then domains, each product with its
-    price for `cycle` (or its shortest cycle) and what longer cycles save; add-ons apart,
-    offered with the plans. With the visitor's `country` known, prices with its tax too.
-    Two queries, plus one for the tax rate when the country is known."""
+def _group_of(product: Product) -> tuple[str, str]:
+    if product.kind == ProductKind.DOMAIN:
+        return "domains", "Domains"
+    if product.category:
+        return product.category, PlanCategory(product.category).label
+    return "other", "Other hosting plans"
+
+
+GROUP_ORDER = [*PlanCategory.values, "other", "domains"]
+
+
+def pricing_page(
+    *, currency: str, cycle: str, country: str, in_cart: set[int], owned: set[int]
+) -> PricingPage:
+    """The catalogue as a pricing page: hosting plans first, grouped by kind of hosting
+    (shared, VPS, dedicated, then plans of no kind), then domains. Each product shows
+    its price for `cycle` (or its shortest cycle) and what longer cycles save; a plan's
+    card offers its add-ons, and each add-on is listed once, with the first group that
+    holds one of its plans, addable alone only when one of them is `in_cart` or `owned`.
+    With the visitor's `country` known, prices with its tax too. Three queries, plus one
+    for the tax rate when the country is known."""
     tax = TaxRate.objects.filter(country=country).first() if country else None
-    cards: dict[str, list[PricingCard]] = {}
-    for product in catalogue(currency=currency):
-        offers = _offers(product, tax)
-        if not offers:
+    products = catalogue(currency=currency)
+    prefetch_related_objects(products, "addon_for")
+    offers = {product.pk: _offers(product, tax) for product in products}
+    addons_of: dict[int, list[Product]] = {}
+    for product in products:
+        if product.kind == ProductKind.ADDON:
+            for plan in product.addon_for.all():
+                addons_of.setdefault(plan.pk, []).append(product)
+
+    def chosen(product: Product) -> Offer | None:
+        options = offers[product.pk]
+        return next((o for o in options if o.price.cycle == cycle), options[0] if options else None)
+
+    groups: dict[str, PricingGroup] = {}
+    placed: set[int] = set()
+    for product in sorted(products, key=lambda p: GROUP_ORDER.index(_group_of(p)[0])):
+        offer = chosen(product)
+        if product.kind == ProductKind.ADDON or offer is None:
             continue
-        chosen = next((o for o in offers if o.price.cycle == cycle), offers[0])
-        cards.setdefault(product.kind, []).append(
+        key, title = _group_of(product)
+        group = groups.setdefault(key, PricingGroup(key=key, title=title, cards=[], addons=[]))
+        choices = []
+        for addon in addons_of.get(product.pk, []):
+            price = next(
+                (p for p in getattr(addon, "shown_prices", []) if p.cycle == offer.price.cycle),
+                None,
+            )
+            if price is not None:
+                choices.append(AddonChoice(product=addon, price=price))
+        group.cards.append(
             PricingCard(
                 product=product,
                 features=product.features,
-                offer=chosen,
-                other_offers=[o for o in offers if o is not chosen],
+                offer=offer,
+                other_offers=[o for o in offers[product.pk] if o is not offer],
+                addons=choices,
             )
         )
+        for addon in addons_of.get(product.pk, []):
+            addon_offer = chosen(addon)
+            if addon.pk in placed or addon_offer is None:
+                continue
+            placed.add(addon.pk)
+            plans = [plan for plan in addon.addon_for.all() if plan.is_active]
+            group.addons.append(
+                PricingCard(
+                    product=addon,
+                    features=addon.features,
+                    offer=addon_offer,
+                    other_offers=[o for o in offers[addon.pk] if o is not addon_offer],
+                    sold_with=[plan.name for plan in plans],
+                    addable=any(plan.pk in in_cart or plan.pk in owned for plan in plans),
+                )
+            )
     return PricingPage(
-        groups=[(title, cards[kind]) for kind, title in PRICING_GROUPS if cards.get(kind)],
-        addons=cards.get(ProductKind.ADDON, []),
-        cycle=cycle,
-        tax=tax,
+        groups=[groups[key] for key in GROUP_ORDER if key in groups], cycle=cycle, tax=tax
     )
 
 

@@ -58,17 +58,30 @@ def plans(request: HttpRequest) -> HttpResponse:
     if cycle not in BillingCycle.values:
         cycle = BillingCycle.MONTHLY
     user = request.user
-    country = str(user.country) if isinstance(user, User) and user.country else ""
+    # The visitor's country: the customer's own, or where a trusted proxy (Cloudflare) or
+    # GeoLite2 places the visitor; unknown otherwise, and the page says tax comes later.
+    if isinstance(user, User):
+        country = str(user.country or "")
+    else:
+        country = visitor_from_request(request).country
+    lines = cart_lines(request)
+    pricing = selectors.pricing_page(
+        currency=currency,
+        cycle=cycle,
+        country=country,
+        in_cart={line.product_id for line in lines},
+        owned=orders.plans_owned(user=user),
+    )
     return render(
         request,
         "billing/plans.html",
         {
-            "pricing": selectors.pricing_page(currency=currency, cycle=cycle, country=country),
+            "pricing": pricing,
             "cycles": BillingCycle.choices,
             "recommended": selectors.recommended_products(user=request.user, currency=currency),
             "currency": currency,
             "currency_form": CurrencyForm(initial={"currency": currency}),
-            "cart_size": len(cart_lines(request)),
+            "cart_size": len(lines),
         },
     )
 
@@ -85,23 +98,40 @@ def currency_set(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def cart_add_view(request: HttpRequest) -> HttpResponse:
+    """A product, with the add-ons ticked on its card, into the cart; an add-on on its own
+    only when its plan is in the cart or the customer has it (a form's message, never
+    a 500, and nothing added, when it is not)."""
     form = AddToCartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "That product or billing cycle is not available.")
+        reasons = form.non_field_errors()
+        messages.error(
+            request, reasons[0] if reasons else "That product or billing cycle is not available."
+        )
         return redirect("billing:plans")
-    line = orders.CartLine(
-        product_id=form.cleaned_data["product"].pk, cycle=form.cleaned_data["cycle"]
+    product, cycle = form.cleaned_data["product"], form.cleaned_data["cycle"]
+    new = [orders.CartLine(product_id=product.pk, cycle=cycle)] + [
+        orders.CartLine(product_id=addon.pk, cycle=cycle) for addon in form.cleaned_data["addons"]
+    ]
+    problems = orders.addons_without_plan(
+        lines=[*cart_lines(request), *new], owned=orders.plans_owned(user=request.user)
     )
-    if not cart_add(request, line):
+    if product.pk in problems:
+        messages.error(request, problems[product.pk].message)
+        return redirect("billing:plans")
+    if not cart_add(request, new):
         messages.error(request, "Your cart is full. Check out or remove something first.")
     else:
-        messages.success(request, f"{form.cleaned_data['product'].name} is in your cart.")
+        names = [product.name, *(addon.name for addon in form.cleaned_data["addons"])]
+        messages.success(
+            request, f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} in your cart."
+        )
     return redirect("billing:cart")
 
 
 @require_POST
 def cart_remove_view(request: HttpRequest, index: int) -> HttpResponse:
-    cart_remove(request, index)
+    for removed in cart_remove(request, index, owned=orders.plans_owned(user=request.user)):
+        messages.warning(request, removed)
     return redirect("billing:cart")
 
 
@@ -115,6 +145,7 @@ def _cart_page(
     currency = display_currency(request)
     lines = cart_lines(request)
     priced, total = selectors.priced_cart(lines=lines, currency=currency)
+    alone = orders.addons_without_plan(lines=lines, owned=orders.plans_owned(user=request.user))
     if checkout_form is None:
         initial = {}
         if request.user.is_authenticated:
@@ -126,6 +157,7 @@ def _cart_page(
         {
             "lines": priced,
             "unpriced": len(lines) - len(priced),
+            "addons_alone": [problem.message for problem in alone.values()],
             "total": total,
             "currency": currency,
             "currency_form": CurrencyForm(initial={"currency": currency}),

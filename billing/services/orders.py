@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from billing.models import InvoiceLine, Order, Price, Service
+from billing.models import InvoiceLine, Order, Price, Product, ProductKind, Service, ServiceStatus
 from billing.notices import tell_customer
 from core.exceptions import ApplicationError
 
@@ -19,6 +20,49 @@ from .invoices import invoice_context, invoice_issue, invoice_mark_paid, period_
 class CartLine:
     product_id: int
     cycle: str
+
+
+def plans_owned(*, user: User | AnonymousUser) -> set[int]:
+    """The hosting plans the customer has (not cancelled or terminated): their add-ons
+    may be bought without the plan in the cart. One query; none for a visitor."""
+    if not isinstance(user, User):
+        return set()
+    return set(
+        Service.objects.filter(user=user, product__kind=ProductKind.PLAN)
+        .exclude(status__in=[ServiceStatus.CANCELLED, ServiceStatus.TERMINATED])
+        .values_list("product_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class AddonWithoutPlan:
+    """An add-on in a cart that holds none of the plans it is sold with."""
+
+    name: str
+    plans: str  # "Starter hosting or Business hosting"
+
+    @property
+    def message(self) -> str:
+        return f"{self.name} is sold only with {self.plans}: add the plan to your cart first."
+
+
+def addons_without_plan(*, lines: list[CartLine], owned: set[int]) -> dict[int, AddonWithoutPlan]:
+    """The add-ons in `lines` (by product id) whose plan is neither in `lines` nor among
+    the customer's plans (`owned`): an add-on is never sold alone. Two queries (none for
+    an empty cart)."""
+    in_cart = {line.product_id for line in lines}
+    if not in_cart:
+        return {}
+    addons = Product.objects.filter(pk__in=in_cart, kind=ProductKind.ADDON).prefetch_related(
+        "addon_for"
+    )
+    problems = {}
+    for addon in addons:
+        plans = list(addon.addon_for.all())
+        if not any(plan.pk in in_cart or plan.pk in owned for plan in plans):
+            names = " or ".join(plan.name for plan in plans) or "a hosting plan"
+            problems[addon.pk] = AddonWithoutPlan(name=addon.name, plans=names)
+    return problems
 
 
 @transaction.atomic
@@ -47,6 +91,9 @@ def order_place(
 def _order_fill(*, order: Order | None, user: User, lines: list[CartLine], currency: str) -> Order:
     if not lines:
         raise ApplicationError("Your cart is empty.")
+    problems = addons_without_plan(lines=lines, owned=plans_owned(user=user))
+    if problems:
+        raise ApplicationError(" ".join(problem.message for problem in problems.values()))
     prices = {
         (price.product_id, price.cycle): price
         for price in Price.objects.select_related("product").filter(

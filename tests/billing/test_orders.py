@@ -190,6 +190,10 @@ def test_it_seeds_the_catalogue_idempotently(db):
     assert counts == (Product.objects.count(), Price.objects.count(), TaxRate.objects.count())
     assert counts[0] == 6
     assert Price.objects.filter(product__slug="starter", currency="USD", cycle="monthly").exists()
+    kinds = dict(Product.objects.filter(kind="plan").values_list("slug", "category"))
+    assert kinds == {"starter": "shared", "business": "shared", "vps-2": "vps"}
+    ip = Product.objects.get(slug="dedicated-ip")
+    assert sorted(ip.addon_for.values_list("slug", flat=True)) == ["business", "vps-2"]
 
 
 def test_it_keeps_one_line_per_service_and_period(alice, plan):

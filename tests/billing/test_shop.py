@@ -210,7 +210,7 @@ def test_it_refuses_a_known_cycle_the_product_is_not_sold_with(client, plan):
     response = client.post(
         reverse("billing:cart_add"), {"product": plan.pk, "cycle": "quarterly"}, follow=True
     )
-    assert "That product or billing cycle is not available." in response.content.decode()
+    assert "This product is not sold with that billing cycle." in response.content.decode()
     assert client.session.get("billing_cart") is None
 
 

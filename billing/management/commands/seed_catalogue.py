@@ -1,4 +1,5 @@
-"""A small demo catalogue: three hosting plans, a domain, two add-ons, and tax rates.
+"""A small demo catalogue: two shared hosting plans, a VPS, a domain, two add-ons sold
+with the plans, and tax rates.
 
 Idempotent: products are matched by slug, prices by (product, currency, cycle),
 tax rates by country, so a second run changes nothing.
@@ -11,14 +12,15 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from billing.models import BillingCycle, Price, Product, ProductKind, TaxRate
+from billing.models import BillingCycle, PlanCategory, Price, Product, ProductKind, TaxRate
 
-# (slug, name, kind, description, {cycle: monthly-equivalent price in EUR cents}, setup fee)
+# (slug, name, kind, kind of hosting, description, {cycle: price in EUR cents}, setup fee)
 CATALOGUE = (
     (
         "starter",
         "Starter hosting",
         ProductKind.PLAN,
+        PlanCategory.SHARED,
         "1 website, 10 GB SSD storage, free TLS certificate, daily backups.",
         {"monthly": 499, "quarterly": 1399, "yearly": 4990},
         0,
@@ -27,6 +29,7 @@ CATALOGUE = (
         "business",
         "Business hosting",
         ProductKind.PLAN,
+        PlanCategory.SHARED,
         "10 websites, 50 GB SSD storage, staging sites, daily backups kept 30 days.",
         {"monthly": 1299, "quarterly": 3699, "yearly": 12990},
         0,
@@ -35,6 +38,7 @@ CATALOGUE = (
         "vps-2",
         "VPS 2 GB",
         ProductKind.PLAN,
+        PlanCategory.VPS,
         "2 vCPU, 2 GB RAM, 60 GB NVMe, root access, one IPv4 address.",
         {"monthly": 1999, "quarterly": 5699, "yearly": 19990},
         1000,
@@ -43,6 +47,7 @@ CATALOGUE = (
         "domain-com",
         ".com domain",
         ProductKind.DOMAIN,
+        "",
         "Registration or transfer of one .com domain, with DNS management.",
         {"yearly": 1299},
         0,
@@ -51,19 +56,27 @@ CATALOGUE = (
         "extra-backups",
         "Extra backups",
         ProductKind.ADDON,
+        "",
         "Hourly snapshots kept for 14 days, restorable from the client area.",
-        {"monthly": 299, "yearly": 2990},
+        {"monthly": 299, "quarterly": 849, "yearly": 2990},
         0,
     ),
     (
         "dedicated-ip",
         "Dedicated IPv4",
         ProductKind.ADDON,
+        "",
         "A dedicated IPv4 address for your plan.",
-        {"monthly": 350, "yearly": 3500},
+        {"monthly": 350, "quarterly": 999, "yearly": 3500},
         500,
     ),
 )
+
+# Add-ons and the plans they are sold with (never alone).
+ADDON_PLANS = {
+    "extra-backups": ("starter", "business", "vps-2"),
+    "dedicated-ip": ("business", "vps-2"),
+}
 
 # Prices in other currencies, rounded to .99 from the euro price.
 RATES = {"EUR": Decimal("1.00"), "USD": Decimal("1.10"), "GBP": Decimal("0.86")}
@@ -91,12 +104,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         with transaction.atomic():
-            for order, (slug, name, kind, description, prices, setup_fee) in enumerate(CATALOGUE):
+            for order, (slug, name, kind, category, description, prices, setup_fee) in enumerate(
+                CATALOGUE
+            ):
                 product, _ = Product.objects.update_or_create(
                     slug=slug,
                     defaults={
                         "name": name,
                         "kind": kind,
+                        "category": category,
                         "description": description,
                         "sort_order": order,
                     },
@@ -112,6 +128,8 @@ class Command(BaseCommand):
                                 "setup_fee": _convert(setup_fee, currency),
                             },
                         )
+            for slug, plans in ADDON_PLANS.items():
+                Product.objects.get(slug=slug).addon_for.set(Product.objects.filter(slug__in=plans))
             for country, tax_name, rate, is_eu in TAX_RATES:
                 TaxRate.objects.update_or_create(
                     country=country,
