@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from core.charts import bar_chart
+from core.charts import BarChart, bar_chart
 from core.dashboard import Panel
 from core.staff import Column, CustomerSection, customer_section, overview_panel
 
@@ -48,6 +48,16 @@ def _months_back(today: dt.date, count: int) -> list[dt.date]:
 
 def _per_currency(totals: dict[str, int]) -> list[str]:
     return [format_money(amount, currency) for currency, amount in sorted(totals.items())]
+
+
+def _revenue_chart(currency: str, revenue: dict[dt.date, int]) -> BarChart:
+    top = max(revenue.values(), default=0)
+    return bar_chart(
+        title=f"Revenue per month, last 12 months ({currency}, paid invoices)",
+        points=[(f"{month:%b}", amount) for month, amount in revenue.items()],
+        value_text=[format_money(amount, currency) for amount in revenue.values()],
+        grid_text=[format_money(round(top * f), currency) for f in (0, 0.25, 0.5, 0.75, 1)],
+    )
 
 
 @overview_panel(order=10)
@@ -84,29 +94,37 @@ def business(request: HttpRequest) -> Panel:
             overdue_count += by_status["count"]
 
     months = _months_back(today, 12)
-    currency = settings.BILLING_DEFAULT_CURRENCY
-    revenue: dict[dt.date, int] = dict.fromkeys(months, 0)
+    # One series per currency (amounts in different currencies never add up): the
+    # default currency always, the others when they earned something in the 12 months.
+    revenue: dict[str, dict[dt.date, int]] = {
+        settings.BILLING_DEFAULT_CURRENCY: dict.fromkeys(months, 0)
+    }
     for by_month in (
         Invoice.objects.filter(
             status=InvoiceStatus.PAID,
-            currency=currency,
             paid_at__gte=dt.datetime.combine(months[0], dt.time(), tzinfo=dt.UTC),
         )
         .annotate(month=TruncMonth("paid_at"))
-        .values("month")
+        .values("currency", "month")
         .annotate(total=Sum("total"))
         .order_by()
     ):
         month = by_month["month"].date()
-        if month in revenue:
-            revenue[month] += by_month["total"]
-    top = max(revenue.values(), default=0)
-    chart = bar_chart(
-        title=f"Revenue per month, last 12 months ({currency}, paid invoices)",
-        points=[(f"{month:%b}", amount) for month, amount in revenue.items()],
-        value_text=[format_money(amount, currency) for amount in revenue.values()],
-        grid_text=[format_money(round(top * f), currency) for f in (0, 0.25, 0.5, 0.75, 1)],
-    )
+        if month in months:
+            series = revenue.setdefault(by_month["currency"], dict.fromkeys(months, 0))
+            series[month] += by_month["total"]
+    currencies = [
+        settings.BILLING_DEFAULT_CURRENCY,
+        *sorted(code for code in revenue if code != settings.BILLING_DEFAULT_CURRENCY),
+    ]
+    charts = [_revenue_chart(currency, revenue[currency]) for currency in currencies]
+    revenue_rows = [
+        (
+            f"{month:%b %Y}",
+            [format_money(revenue[currency][month], currency) for currency in currencies],
+        )
+        for month in months
+    ]
 
     waiting = Order.objects.filter(status=OrderStatus.PENDING).count()
     failed_payments = Payment.objects.filter(
@@ -128,11 +146,9 @@ def business(request: HttpRequest) -> Panel:
             "orders_waiting": waiting,
             "failed_payments": failed_payments,
             "renewals_count": renewals,
-            "chart": chart,
-            "revenue_rows": [
-                (f"{month:%b %Y}", format_money(amount, currency))
-                for month, amount in revenue.items()
-            ],
+            "charts": charts,
+            "revenue_currencies": currencies,
+            "revenue_rows": revenue_rows,
             "links": {
                 "overdue": reverse("admin:billing_invoice_changelist") + "?status__exact=overdue",
                 "unpaid": reverse("admin:billing_invoice_changelist") + "?status__exact=unpaid",

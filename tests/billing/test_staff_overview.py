@@ -144,3 +144,33 @@ def test_customers_do_not_see_the_overview(alice_client):
     response = alice_client.get(reverse("admin:index"))
 
     assert response.status_code == 302
+
+
+def test_revenue_per_month_is_a_series_per_currency(client, charlie, products):
+    """Paid: €10.00 and $15.00 this month, $15.00 two months ago; the other months nothing."""
+    monthly, _ = products
+    user = UserFactory(country="US")
+    now = timezone.now()
+    two_months_ago = timezone.localdate().replace(day=1) - dt.timedelta(days=40)
+    paid_at = [
+        ("EUR", now),
+        ("USD", now),
+        ("USD", dt.datetime.combine(two_months_ago, dt.time(12), tzinfo=dt.UTC)),
+    ]
+    for currency, when in paid_at:
+        invoice = _order(user, monthly, currency=currency).invoices.get()
+        Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.PAID, paid_at=when)
+    client.force_login(charlie)
+
+    text = client.get(reverse("admin:index")).text
+
+    this_month = f"{timezone.localdate():%b %Y}"
+    then = f"{two_months_ago:%b %Y}"
+    assert '<th scope="col">Revenue (EUR)</th><th scope="col">Revenue (USD)</th>' in text
+    assert (
+        f'<td>{this_month}</td><td class="money">€10.00</td><td class="money">$15.00</td>' in text
+    )
+    assert f'<td>{then}</td><td class="money">€0.00</td><td class="money">$15.00</td>' in text
+    assert "Revenue per month, last 12 months (EUR, paid invoices)" in text
+    assert "Revenue per month, last 12 months (USD, paid invoices)" in text
+    assert text.count('<rect class="bar"') == 24
