@@ -6,8 +6,9 @@ from typing import Any
 from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -93,18 +94,39 @@ LINE_UNIT = money_column("unit_amount", "Unit price", currency="invoice__currenc
 LINE_AMOUNT = money_column("amount", "Amount", currency="invoice__currency")
 
 
-def audit_status_change(*, invoice: Invoice, before: str, note: str) -> None:
+def audit_status_change(*, invoice: Invoice, before: str, note: str, always: bool = False) -> None:
     """An audit entry for a state change the services make with a conditional UPDATE
     (which sends no signal auditlog could hear): who (the request's staff member), when,
-    and the status before and after."""
+    and the status before and after. With `always`, written even when the status stayed
+    (a partial credit), since the note says what staff did."""
     invoice.refresh_from_db(fields=["status"])
-    if invoice.status != before:
+    if invoice.status != before or always:
         LogEntry.objects.log_create(
             invoice,
             action=LogEntry.Action.UPDATE,
             changes={"status": [before, invoice.status]},
             additional_data={"note": note},
+            force_log=True,
         )
+
+
+def invoice_audit_trail(invoice_pk: int, limit: int = 50) -> list[LogEntry]:
+    """django-auditlog's entries for an invoice, its lines, payments and credit notes,
+    newest first, with their staff member: one query."""
+    kinds = ContentType.objects.get_for_models(Invoice, InvoiceLine, Payment, CreditNote)
+    related = {
+        InvoiceLine: InvoiceLine.objects.filter(invoice_id=invoice_pk),
+        Payment: Payment.objects.filter(invoice_id=invoice_pk),
+        CreditNote: CreditNote.objects.filter(invoice_id=invoice_pk),
+    }
+    where = Q(content_type=kinds[Invoice], object_id=invoice_pk)
+    for model, rows in related.items():
+        where |= Q(content_type=kinds[model], object_id__in=rows.values("pk"))
+    return list(
+        LogEntry.objects.filter(where)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
 
 
 class PriceForm(forms.ModelForm[Price]):
@@ -354,6 +376,18 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
     def get_readonly_fields(self, request: HttpRequest, obj: Invoice | None = None) -> list[str]:
         return [*self.readonly_fields, "status"]
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, object] | None = None,
+    ) -> HttpResponse:
+        """The invoice with its audit trail: who did what to it, and when."""
+        trail = invoice_audit_trail(int(object_id)) if object_id.isdigit() else []
+        context = {"audit_trail": trail, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
@@ -458,11 +492,18 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
     )
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         for invoice in queryset:
+            before = invoice.status
             try:
                 note = refunds.invoice_refund(invoice=invoice, reason="Refunded by staff")
             except ApplicationError as exc:
                 self.message_user(request, f"{invoice.number}: {exc.message}", messages.ERROR)
             else:
+                what = (
+                    f"Refunded in full by staff: credit note {note.number} of "
+                    f"{format_money(note.amount, note.currency)} (Stripe {note.stripe_refund_id})"
+                )
+                audit_status_change(invoice=invoice, before=before, note=what, always=True)
+                self.log_change(request, invoice, what)
                 self.message_user(
                     request,
                     f"{invoice.number}: credit note {note.number} issued.",

@@ -8,10 +8,11 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import Invoice, InvoiceLine, Payment
+        from .models import CreditNote, Invoice, InvoiceLine, Payment
 
-        # Every change to an invoice, its lines or a payment gets an entry naming who
-        # (the staff member, through AuditlogMiddleware), when and what changed.
+        # Every change to an invoice, its lines, a payment or a credit note gets an entry
+        # naming who (the staff member, through AuditlogMiddleware), when and what changed.
+        auditlog.register(CreditNote)
         auditlog.register(Invoice)
         auditlog.register(InvoiceLine)
         auditlog.register(Payment)

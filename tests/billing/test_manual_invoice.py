@@ -154,3 +154,44 @@ def test_erasing_a_customer_removes_their_audit_trail(alice):
     erase(alice)
 
     assert not LogEntry.objects.get_for_object(alice).exists()
+
+
+def test_a_refund_in_full_by_staff_is_audited_and_shown_on_the_invoice(
+    staff, charlie, alice_invoice, fake_stripe
+):
+    from billing.models import CreditNote
+    from tests.factories import PaymentFactory
+
+    payment = PaymentFactory(invoice=alice_invoice, status=PaymentStatus.SUCCEEDED)
+    Invoice.objects.filter(pk=alice_invoice.pk).update(status=InvoiceStatus.PAID)
+    refund = {
+        "id": "re_Staff1",
+        "object": "refund",
+        "amount": alice_invoice.total,
+        "currency": "eur",
+        "status": "succeeded",
+        "payment_intent": payment.stripe_payment_intent_id,
+    }
+    fake_stripe({("POST", "/v1/refunds"): lambda params: (200, refund)})
+    LogEntry.objects.all().delete()
+
+    staff.post(
+        reverse("admin:billing_invoice_changelist"),
+        {"action": "refund_in_full", "_selected_action": [alice_invoice.pk]},
+    )
+
+    note = CreditNote.objects.get(invoice=alice_invoice)
+    created = LogEntry.objects.get_for_object(note).get()
+    assert created.actor == charlie and created.action == LogEntry.Action.CREATE
+    refunded = LogEntry.objects.get_for_object(alice_invoice).filter(
+        additional_data__note__startswith="Refunded in full by staff"
+    )
+    entry = refunded.get()
+    assert entry.actor == charlie
+    assert entry.changes["status"] == ["paid", "refunded"]
+    assert f"credit note {note.number} of €6.00 (Stripe re_Staff1)" in entry.additional_data["note"]
+    page = staff.get(reverse("admin:billing_invoice_change", args=[alice_invoice.pk])).text
+    trail = page[page.index('id="audit-trail-title"') :]
+    assert "Charlie Staff" in trail
+    assert f"Refunded in full by staff: credit note {note.number}" in trail
+    assert "create credit note" in trail
