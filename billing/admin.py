@@ -163,7 +163,7 @@ class ProductForm(forms.ModelForm[Product]):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("kind") != ProductKind.ADDON and cleaned.get("addon_for"):
             self.add_error("addon_for", "Only add-ons are sold with plans.")
         return cleaned

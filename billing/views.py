@@ -103,7 +103,7 @@ def cart_add_view(request: HttpRequest) -> HttpResponse:
     a 500, and nothing added, when it is not)."""
     form = AddToCartForm(request.POST)
     if not form.is_valid():
-        reasons = form.non_field_errors()
+        reasons = [str(reason) for reason in form.non_field_errors()]
         messages.error(
             request, reasons[0] if reasons else "That product or billing cycle is not available."
         )
