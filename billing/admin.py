@@ -275,7 +275,13 @@ class ServiceAdmin(admin.ModelAdmin[Service]):
         "next_due_date",
         "cancel_at",
     )
-    list_filter = ("status", CancellationWaitingFilter, "cycle", "product")
+    list_filter = (
+        "status",
+        CancellationWaitingFilter,
+        ("panel_error", admin.EmptyFieldListFilter),
+        "cycle",
+        "product",
+    )
     search_fields = ("user__email", "product__name")
     raw_id_fields = ("user", "order", "account")
     list_select_related = ("product", "user")
@@ -291,9 +297,11 @@ class ServiceAdmin(admin.ModelAdmin[Service]):
         "cancel_when",
         "cancel_reason",
         "cancel_requested_at",
+        "panel_error",
+        "panel_error_at",
     )
     inlines = [ServiceTransitionInline]
-    actions = ["retry_provisioning", "undo_cancellation"]
+    actions = ["retry_provisioning", "retry_panel_sync", "undo_cancellation"]
 
     @admin.action(description="Retry setting up (failed services)")
     def retry_provisioning(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
@@ -301,6 +309,14 @@ class ServiceAdmin(admin.ModelAdmin[Service]):
         for service in queryset.filter(status=ServiceStatus.FAILED):
             retried += lifecycle.service_provision_retry(service=service, actor=staff)
         self.message_user(request, f"{retried} service(s) queued to be set up again.")
+
+    @admin.action(description="Sync with the panel again (services whose panel call failed)")
+    def retry_panel_sync(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:
+        retried = sum(
+            lifecycle.service_sync_retry(service=service, actor=signed_in_user(request))
+            for service in queryset.exclude(panel_error="")
+        )
+        self.message_user(request, f"{retried} service(s) queued to sync with the panel again.")
 
     @admin.action(description="Undo the cancellation request")
     def undo_cancellation(self, request: HttpRequest, queryset: QuerySet[Service]) -> None:

@@ -269,6 +269,11 @@ class Service(models.Model):
     cancel_when = models.CharField(max_length=15, choices=CancelWhen.choices, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # The panel does not match the status: a suspend, unsuspend, package change or
+    # removal gave up. Set once per failure (staff are told then), cleared by the
+    # next sync that works.
+    panel_error = models.TextField(blank=True)
+    panel_error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -144,17 +144,22 @@ def requeue_dropped_work() -> int:
 
 @shared_task(bind=True, max_retries=6)
 def sync_service(self: Task[[int], str], service_id: int) -> str:
-    """Makes the panel match the service (lifecycle.service_sync). A set-up that fails
-    for good, or still fails after the retries, marks the service failed and tells
-    staff once; other actions raise for the worker's log and the module log."""
+    """Makes the panel match the service (lifecycle.service_sync). A call that fails
+    for good, or still fails after the retries, tells staff once: a set-up marks the
+    service failed; a suspend, unsuspend, package change or removal keeps the error
+    on the service (staff retry from admin) and is raised for the worker's log."""
     try:
         return lifecycle.service_sync(service_id=service_id)
     except ModuleError as exc:
         out_of_retries = self.max_retries is not None and self.request.retries >= self.max_retries
+        gives_up = exc.permanent or out_of_retries
         status = Service.objects.values_list("status", flat=True).get(pk=service_id)
-        if status == ServiceStatus.PROVISIONING and (exc.permanent or out_of_retries):
+        if gives_up and status == ServiceStatus.PROVISIONING:
             lifecycle.service_provision_failed(service_id=service_id, reason=exc.message)
             return ServiceStatus.FAILED
+        if gives_up:
+            lifecycle.service_sync_failed(service_id=service_id, reason=exc.message)
+            raise
         _retry_if_transient(self, exc)
 
 

@@ -271,7 +271,69 @@ def service_sync(*, service_id: int) -> str:
                     kind="billing-service-terminated",
                     context={"service_name": service.product.name},
                 )
+    Service.objects.filter(pk=service.pk).exclude(panel_error="").update(
+        panel_error="", panel_error_at=None
+    )
     return Service.objects.values_list("status", flat=True).get(pk=service.pk)
+
+
+PANEL_ACTIONS = {
+    S.SUSPENDED: "Suspending",
+    S.ACTIVE: "Unsuspending (or changing the package of)",
+    S.CANCELLED: "Removing",
+}
+
+
+def module_log_url(*, account_reference: str) -> str:
+    return (
+        settings.SITE_URL.rstrip("/")
+        + reverse("admin:provisioning_modulelog_changelist")
+        + f"?q={account_reference}"
+    )
+
+
+def service_sync_failed(*, service_id: int, reason: str) -> bool:
+    """A suspend, unsuspend, package change or removal gave up (for good, or after its
+    retries): the error is kept on the service and staff are told, once per failure
+    (a repeat while the error stands tells nobody; the next sync that works clears
+    it). Returns whether staff were told."""
+    with transaction.atomic():
+        service = (
+            Service.objects.select_for_update(of=("self",))
+            .select_related("product", "user", "account")
+            .get(pk=service_id)
+        )
+        if service.panel_error:
+            return False
+        Service.objects.filter(pk=service.pk).update(
+            panel_error=reason or "the panel call failed", panel_error_at=timezone.now()
+        )
+        action = PANEL_ACTIONS.get(ServiceStatus(service.status), "Syncing")
+        reference = service.account.reference if service.account else f"service-{service.pk}"
+        tell_staff(
+            kind="billing-staff-panel-sync-failed",
+            context={
+                "action": action,
+                "service_name": service.product.name,
+                "customer": service.user.email,
+                "status": ServiceStatus(service.status).label.lower(),
+                "reason": reason,
+                "module_log_url": module_log_url(account_reference=reference),
+                "service_admin_url": settings.SITE_URL.rstrip("/")
+                + reverse("admin:billing_service_change", args=[service.pk]),
+            },
+        )
+    return True
+
+
+def service_sync_retry(*, service: Service, actor: User) -> bool:
+    """Staff ask the panel to match the service again (admin action) once its cause is
+    fixed; only services whose last sync failed."""
+    if not service.panel_error:
+        return False
+    logger.info("Service %s: panel sync retried by staff %s.", service.pk, actor.pk)
+    sync_later([service.pk])
+    return True
 
 
 def service_provision_failed(*, service_id: int, reason: str) -> bool:
