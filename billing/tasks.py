@@ -178,12 +178,13 @@ def run_due_cancellations() -> int:
 
 @shared_task
 def terminate_overdue_services() -> int:
+    today = timezone.localdate()
     ids = cancellations.services_to_terminate(
-        today=timezone.localdate(), after_days=settings.BILLING_TERMINATE_AFTER_DAYS
+        today=today, after_days=settings.BILLING_TERMINATE_AFTER_DAYS
     )
     for service_id in ids:
         cancellations.service_terminate_overdue(
-            service_id=service_id, after_days=settings.BILLING_TERMINATE_AFTER_DAYS
+            service_id=service_id, after_days=settings.BILLING_TERMINATE_AFTER_DAYS, today=today
         )
     return len(ids)
 

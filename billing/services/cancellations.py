@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from functools import partial
 
+from auditlog.models import LogEntry
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,6 +27,8 @@ from billing.models import (
     Service,
     ServiceStatus,
 )
+from billing.money import format_money
+from billing.notices import tell_staff
 from core.exceptions import ApplicationError
 
 from . import lifecycle
@@ -73,6 +79,42 @@ def service_cancel_undo(*, service: Service, actor: User) -> bool:
     return bool(undone)
 
 
+def _unpaid_invoices_of(service_id: int) -> QuerySet[Invoice]:
+    """The service's unpaid invoices that bill nothing else."""
+    other_lines = InvoiceLine.objects.filter(invoice=OuterRef("pk")).exclude(service_id=service_id)
+    return (
+        Invoice.objects.filter(status__in=PAYABLE_STATUSES, lines__service_id=service_id)
+        .exclude(Exists(other_lines))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _audit(invoice: Invoice, note: str) -> None:
+    """An entry in the invoice's audit trail (django-auditlog): who (the job has no
+    actor), when, and why."""
+    before = invoice.status
+    invoice.refresh_from_db(fields=["status"])
+    LogEntry.objects.log_create(
+        invoice,
+        action=LogEntry.Action.UPDATE,
+        changes={"status": [before, invoice.status]} if before != invoice.status else {},
+        additional_data={"note": note},
+        force_log=True,
+    )
+
+
+def _cancel(invoice: Invoice, note: str) -> bool:
+    try:
+        cancelled = invoice_cancel(invoice=invoice)
+    except ApplicationError as exc:  # a card payment in flight: staff decide
+        logger.warning("Invoice %s left open: %s", invoice.number, exc.message)
+        return False
+    if cancelled:
+        _audit(invoice, note)
+    return cancelled
+
+
 def _end(*, service_id: int, job: str, reason: str) -> bool:
     """Cancels the service (its account is then removed by a worker) and its unpaid
     invoices that bill nothing else."""
@@ -84,18 +126,8 @@ def _end(*, service_id: int, job: str, reason: str) -> bool:
             Service.objects.filter(pk=service_id).update(cancel_at=None)
             lifecycle.sync_later([service_id])
     if moved:
-        other_lines = InvoiceLine.objects.filter(invoice=OuterRef("pk")).exclude(
-            service_id=service_id
-        )
-        for invoice in (
-            Invoice.objects.filter(status__in=PAYABLE_STATUSES, lines__service_id=service_id)
-            .exclude(Exists(other_lines))
-            .distinct()
-        ):
-            try:
-                invoice_cancel(invoice=invoice)
-            except ApplicationError as exc:  # a card payment in flight: staff decide
-                logger.warning("Invoice %s left open: %s", invoice.number, exc.message)
+        for invoice in _unpaid_invoices_of(service_id):
+            _cancel(invoice, f"Cancelled with its service: {reason}.")
     return moved
 
 
@@ -136,9 +168,83 @@ def services_to_terminate(*, today: dt.date, after_days: int) -> list[int]:
     )
 
 
-def service_terminate_overdue(*, service_id: int, after_days: int) -> bool:
-    return _end(
-        service_id=service_id,
-        job="terminate_overdue_services",
-        reason=f"suspended more than {after_days} days for an unpaid invoice",
+@dataclass(frozen=True)
+class OverdueTermination:
+    """What terminating a service for non-payment did to its unpaid invoices."""
+
+    kept: list[Invoice]
+    cancelled: list[Invoice]
+
+
+def service_terminate_overdue(
+    *, service_id: int, after_days: int, today: dt.date
+) -> OverdueTermination | None:
+    """Ends a service left suspended more than `after_days` days for an unpaid invoice.
+
+    Its unpaid invoices for periods already begun follow
+    BILLING_OVERDUE_TERMINATION_INVOICES: "keep" leaves them owed (the customer had
+    the service), "write_off" cancels them; invoices for periods not begun yet are
+    cancelled either way. Each invoice gets an audit entry saying why, and staff are
+    told once. Returns None when the service was not ended (already, or not allowed).
+    """
+    reason = f"suspended more than {after_days} days for an unpaid invoice"
+    with transaction.atomic():
+        try:
+            moved = lifecycle.service_transition(
+                service_id=service_id,
+                to=ServiceStatus.CANCELLED,
+                job="terminate_overdue_services",
+                reason=reason,
+            )
+        except ApplicationError:  # ended meanwhile (terminated, say)
+            return None
+        if not moved:
+            return None
+        Service.objects.filter(pk=service_id).update(cancel_at=None)
+        lifecycle.sync_later([service_id])
+    write_off = settings.BILLING_OVERDUE_TERMINATION_INVOICES == "write_off"
+    kept: list[Invoice] = []
+    cancelled: list[Invoice] = []
+    for invoice in _unpaid_invoices_of(service_id):
+        begun = invoice.lines.filter(service_id=service_id, period_start__lte=today).exists()
+        if begun and not write_off:
+            _audit(
+                invoice,
+                f"Kept as owed: its service was terminated ({reason}); "
+                "BILLING_OVERDUE_TERMINATION_INVOICES=keep.",
+            )
+            kept.append(invoice)
+        else:
+            why = "written off" if begun else "its period had not begun"
+            if _cancel(invoice, f"Cancelled ({why}): its service was terminated ({reason})."):
+                cancelled.append(invoice)
+            else:
+                kept.append(invoice)
+    _tell_staff_of_termination(service_id=service_id, reason=reason, kept=kept, cancelled=cancelled)
+    return OverdueTermination(kept=kept, cancelled=cancelled)
+
+
+def _invoice_summary(invoices: list[Invoice]) -> str:
+    return ", ".join(
+        f"{invoice.number} ({format_money(invoice.total, invoice.currency)})"
+        for invoice in invoices
+    )
+
+
+def _tell_staff_of_termination(
+    *, service_id: int, reason: str, kept: list[Invoice], cancelled: list[Invoice]
+) -> None:
+    service = Service.objects.select_related("product", "user").get(pk=service_id)
+    tell_staff(
+        kind="billing-staff-service-terminated-overdue",
+        context={
+            "service_name": service.product.name,
+            "customer": service.user.email,
+            "reason": reason,
+            "kept": _invoice_summary(kept),
+            "cancelled": _invoice_summary(cancelled),
+            "policy": settings.BILLING_OVERDUE_TERMINATION_INVOICES,
+            "service_admin_url": settings.SITE_URL.rstrip("/")
+            + reverse("admin:billing_service_change", args=[service.pk]),
+        },
     )

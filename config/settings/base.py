@@ -559,6 +559,16 @@ BILLING_SUSPEND_AFTER_DAYS: int = env.int("BILLING_SUSPEND_AFTER_DAYS", default=
 # Days a service stays suspended for an unpaid invoice before it is terminated.
 BILLING_TERMINATE_AFTER_DAYS: int = env.int("BILLING_TERMINATE_AFTER_DAYS", default=30)
 BILLING_AUTO_CHARGE_MAX_ATTEMPTS: int = env.int("BILLING_AUTO_CHARGE_MAX_ATTEMPTS", default=3)
+# What terminating a service for non-payment does to its unpaid invoices for periods
+# already begun (the customer had the service, suspended or not): "keep" leaves them
+# owed (overdue, still payable, still charged by auto-charge; paying does not revive
+# the service), "write_off" cancels them. Invoices for periods not begun are cancelled
+# either way. See docs/billing.md, "Overdue".
+BILLING_OVERDUE_TERMINATION_INVOICES: str = env.str(
+    "BILLING_OVERDUE_TERMINATION_INVOICES", default="keep"
+)
+if BILLING_OVERDUE_TERMINATION_INVOICES not in ("keep", "write_off"):
+    raise ImproperlyConfigured("BILLING_OVERDUE_TERMINATION_INVOICES must be keep or write_off.")
 CELERY_BEAT_SCHEDULE |= {
     "billing-renewal-invoices": {
         "task": "billing.tasks.generate_renewal_invoices",
