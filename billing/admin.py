@@ -3,12 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,6 +19,7 @@ from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 from verification.models import RiskAssessment, RiskSubject
 
+from .audit import audit_status_change, invoice_audit_trail
 from .forms import BankTransferForm, ManualInvoiceForm, ManualLineFormSet, MoneyAmountField
 from .models import (
     BillingAccount,
@@ -92,41 +91,6 @@ TOTAL = money_column("total", "Total")
 AMOUNT = money_column("amount", "Amount")
 LINE_UNIT = money_column("unit_amount", "Unit price", currency="invoice__currency")
 LINE_AMOUNT = money_column("amount", "Amount", currency="invoice__currency")
-
-
-def audit_status_change(*, invoice: Invoice, before: str, note: str, always: bool = False) -> None:
-    """An audit entry for a state change the services make with a conditional UPDATE
-    (which sends no signal auditlog could hear): who (the request's staff member), when,
-    and the status before and after. With `always`, written even when the status stayed
-    (a partial credit), since the note says what staff did."""
-    invoice.refresh_from_db(fields=["status"])
-    if invoice.status != before or always:
-        LogEntry.objects.log_create(
-            invoice,
-            action=LogEntry.Action.UPDATE,
-            changes={"status": [before, invoice.status]},
-            additional_data={"note": note},
-            force_log=True,
-        )
-
-
-def invoice_audit_trail(invoice_pk: int, limit: int = 50) -> list[LogEntry]:
-    """django-auditlog's entries for an invoice, its lines, payments and credit notes,
-    newest first, with their staff member: one query."""
-    kinds = ContentType.objects.get_for_models(Invoice, InvoiceLine, Payment, CreditNote)
-    related = {
-        InvoiceLine: InvoiceLine.objects.filter(invoice_id=invoice_pk),
-        Payment: Payment.objects.filter(invoice_id=invoice_pk),
-        CreditNote: CreditNote.objects.filter(invoice_id=invoice_pk),
-    }
-    where = Q(content_type=kinds[Invoice], object_id=invoice_pk)
-    for model, rows in related.items():
-        where |= Q(content_type=kinds[model], object_id__in=rows.values("pk"))
-    return list(
-        LogEntry.objects.filter(where)
-        .select_related("actor", "content_type")
-        .order_by("-timestamp", "-pk")[:limit]
-    )
 
 
 class PriceForm(forms.ModelForm[Price]):
@@ -400,7 +364,8 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
         extra_context: dict[str, object] | None = None,
     ) -> HttpResponse:
         """The invoice with its audit trail: who did what to it, and when."""
-        trail = invoice_audit_trail(int(object_id)) if object_id.isdigit() else []
+        invoice = self.get_object(request, object_id)
+        trail = invoice_audit_trail(invoice) if invoice is not None else []
         context = {"audit_trail": trail, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, context)
 

@@ -195,3 +195,4 @@ def test_a_refund_in_full_by_staff_is_audited_and_shown_on_the_invoice(
     assert "Charlie Staff" in trail
     assert f"Refunded in full by staff: credit note {note.number}" in trail
     assert "create credit note" in trail
+    assert "amount: None → €6.00" in trail  # amounts as money, not cents
