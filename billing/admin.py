@@ -124,6 +124,7 @@ class ProductForm(forms.ModelForm[Product]):
             "server_group",
             "package",
             "module_options",
+            "requires_domain",
         )
 
     def clean(self) -> dict[str, Any]:
@@ -146,7 +147,7 @@ class ProductAdmin(admin.ModelAdmin[Product]):
         "is_active",
         "sort_order",
     )
-    list_filter = ("kind", "category", "is_active", "group", "server_group")
+    list_filter = ("kind", "category", "is_active", "group", "server_group", "requires_domain")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("addon_for",)
@@ -246,7 +247,7 @@ class ServiceAdmin(admin.ModelAdmin[Service]):
         "cycle",
         "product",
     )
-    search_fields = ("user__email", "product__name")
+    search_fields = ("user__email", "product__name", "domain")
     raw_id_fields = ("user", "order", "account")
     list_select_related = ("product", "user")
     date_hierarchy = "next_due_date"

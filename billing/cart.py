@@ -22,7 +22,13 @@ def cart_lines(request: HttpRequest) -> list[CartLine]:
     lines = []
     for raw in request.session.get(SESSION_KEY, []):
         try:
-            lines.append(CartLine(product_id=int(raw["product"]), cycle=BillingCycle(raw["cycle"])))
+            lines.append(
+                CartLine(
+                    product_id=int(raw["product"]),
+                    cycle=BillingCycle(raw["cycle"]),
+                    domain=str(raw.get("domain", "")),
+                )
+            )
         except (KeyError, TypeError, ValueError):
             continue
     return lines
@@ -37,8 +43,13 @@ def cart_token(request: HttpRequest) -> str:
 def _store(request: HttpRequest, lines: list[CartLine]) -> None:
     request.session[TOKEN_KEY] = secrets.token_urlsafe(24)
     request.session[SESSION_KEY] = [
-        {"product": line.product_id, "cycle": str(line.cycle)} for line in lines
+        {"product": line.product_id, "cycle": str(line.cycle), "domain": line.domain}
+        for line in lines
     ]
+
+
+def cart_has_domain(request: HttpRequest, domain: str) -> bool:
+    return bool(domain) and any(line.domain == domain for line in cart_lines(request))
 
 
 def cart_add(request: HttpRequest, lines: list[CartLine]) -> bool:

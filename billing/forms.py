@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
@@ -10,6 +11,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
+from .domains import domain_check, domain_unicode
 from .models import BillingCycle, CancelWhen, Currency, PaymentMethod, Product, ProductKind
 
 
@@ -63,6 +65,19 @@ class AddToCartForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    domain = forms.CharField(
+        label="Your domain",
+        max_length=300,
+        required=False,
+        help_text="The domain this hosting is for, like example.com (you can point it "
+        "here afterwards).",
+    )
+
+    def __init__(
+        self, *args: Any, in_cart: Callable[[str], bool] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_cart = in_cart or (lambda domain: False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -74,6 +89,20 @@ class AddToCartForm(forms.Form):
                 raise forms.ValidationError(f"{addon.name} is not sold with {product.name}.")
             if cycle and not addon.prices.filter(cycle=cycle).exists():
                 raise forms.ValidationError(f"{addon.name} is not sold with that billing cycle.")
+        if product is None:
+            return cleaned
+        if not product.requires_domain:
+            cleaned["domain"] = ""
+            return cleaned
+        try:
+            cleaned["domain"] = domain_check(cleaned.get("domain", ""))
+        except forms.ValidationError as exc:
+            self.add_error("domain", exc)
+            return cleaned
+        if self.in_cart(cleaned["domain"]):
+            self.add_error(
+                "domain", f"{domain_unicode(cleaned['domain'])} is in your cart already."
+            )
         return cleaned
 
 

@@ -99,6 +99,11 @@ class Product(models.Model):
         help_text='Module options, e.g. {"template": 9000, "cores": 2, "memory": 2048, '
         '"disk": 40} for Proxmox.',
     )
+    requires_domain = models.BooleanField(
+        default=False,
+        help_text="The customer names the account's domain in the cart (web hosting); "
+        "otherwise the account gets <username>.PROVISIONING_DEFAULT_DOMAIN.",
+    )
 
     class Meta:
         ordering = ["kind", "sort_order", "name"]
@@ -269,6 +274,9 @@ class Service(models.Model):
     cancel_when = models.CharField(max_length=15, choices=CancelWhen.choices, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # The customer's domain (IDNA A-label, lower case) for products that ask for one;
+    # one live service per domain (the constraint below).
+    domain = models.CharField(max_length=253, blank=True)
     # The panel does not match the status: a suspend, unsuspend, package change or
     # removal gave up. Set once per failure (staff are told then), cleared by the
     # next sync that works.
@@ -284,6 +292,13 @@ class Service(models.Model):
                 fields=["cancel_at"],
                 condition=Q(cancel_at__isnull=False),
                 name="billing_service_cancel_due",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=~Q(domain="") & ~Q(status__in=["cancelled", "terminated"]),
+                name="billing_service_domain_live_once",
             ),
         ]
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from provisioning.modules import MODULES
 
+from .domains import domain_unicode
 from .models import (
     BillingCycle,
     ChangeStatus,
@@ -242,6 +243,7 @@ class PricedCartLine:
     index: int
     product: Product
     price: Price
+    domain: str = ""  # shown in Unicode
 
 
 def priced_cart(*, lines: list[CartLine], currency: str) -> tuple[list[PricedCartLine], int]:
@@ -256,7 +258,12 @@ def priced_cart(*, lines: list[CartLine], currency: str) -> tuple[list[PricedCar
         )
     }
     priced = [
-        PricedCartLine(index=i, product=prices[key].product, price=prices[key])
+        PricedCartLine(
+            index=i,
+            product=prices[key].product,
+            price=prices[key],
+            domain=domain_unicode(line.domain),
+        )
         for i, line in enumerate(lines)
         if (key := (line.product_id, line.cycle)) in prices
     ]

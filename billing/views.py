@@ -22,7 +22,7 @@ from verification.risk import visitor_from_request
 from verification.services import order_risk_record
 
 from . import gateway, selectors
-from .cart import cart_add, cart_clear, cart_lines, cart_remove, cart_token
+from .cart import cart_add, cart_clear, cart_has_domain, cart_lines, cart_remove, cart_token
 from .currency import display_currency, remember_currency
 from .forms import (
     AddToCartForm,
@@ -100,18 +100,26 @@ def currency_set(request: HttpRequest) -> HttpResponse:
 def cart_add_view(request: HttpRequest) -> HttpResponse:
     """A product, with the add-ons ticked on its card, into the cart; an add-on on its own
     only when its plan is in the cart or the customer has it (a form's message, never
-    a 500, and nothing added, when it is not)."""
-    form = AddToCartForm(request.POST)
+    a 500, and nothing added, when it is not). A plan that needs a domain is asked for
+    it again, with the reason, when the one given does not do (400)."""
+    form = AddToCartForm(request.POST, in_cart=lambda domain: cart_has_domain(request, domain))
     if not form.is_valid():
+        if "domain" in form.errors and form.cleaned_data.get("product"):
+            return render(
+                request,
+                "billing/cart_domain.html",
+                {"form": form, "product": form.cleaned_data["product"]},
+                status=400,
+            )
         reasons = [str(reason) for reason in form.non_field_errors()]
         messages.error(
             request, reasons[0] if reasons else "That product or billing cycle is not available."
         )
         return redirect("billing:plans")
     product, cycle = form.cleaned_data["product"], form.cleaned_data["cycle"]
-    new = [orders.CartLine(product_id=product.pk, cycle=cycle)] + [
-        orders.CartLine(product_id=addon.pk, cycle=cycle) for addon in form.cleaned_data["addons"]
-    ]
+    new = [
+        orders.CartLine(product_id=product.pk, cycle=cycle, domain=form.cleaned_data["domain"])
+    ] + [orders.CartLine(product_id=addon.pk, cycle=cycle) for addon in form.cleaned_data["addons"]]
     problems = orders.addons_without_plan(
         lines=[*cart_lines(request), *new], owned=orders.plans_owned(user=request.user)
     )

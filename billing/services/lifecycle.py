@@ -192,7 +192,7 @@ def _account_for(service: Service) -> int:
         reference=f"service-{service.pk}",
         group=product.server_group,
         username=username,
-        domain=f"{username}.{settings.PROVISIONING_DEFAULT_DOMAIN}",
+        domain=service.domain or f"{username}.{settings.PROVISIONING_DEFAULT_DOMAIN}",
         email=service.user.email,
         package=product.package,
         options=dict(product.module_options),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from billing.domains import domain_check, domain_unicode
 from billing.models import InvoiceLine, Order, Price, Product, ProductKind, Service, ServiceStatus
 from billing.notices import tell_customer
 from core.exceptions import ApplicationError
@@ -20,6 +22,7 @@ from .invoices import invoice_context, invoice_issue, invoice_mark_paid, period_
 class CartLine:
     product_id: int
     cycle: str
+    domain: str = ""  # the A-label, for products that ask for one (billing.domains)
 
 
 def plans_owned(*, user: User | AnonymousUser) -> set[int]:
@@ -88,6 +91,26 @@ def order_place(
     return _order_fill(order=None, user=user, lines=lines, currency=currency)
 
 
+def _domains_of(lines: list[CartLine], prices: dict[tuple[int, str], Price]) -> list[str]:
+    """Each line's domain, checked again at checkout (the cart may be old): products that
+    ask for one have a valid domain no live service has, and no domain is in the cart
+    twice. Other products' lines carry none."""
+    domains: list[str] = []
+    for line in lines:
+        product = prices[(line.product_id, line.cycle)].product
+        if not product.requires_domain:
+            domains.append("")
+            continue
+        try:
+            domain = domain_check(line.domain)
+        except ValidationError as exc:
+            raise ApplicationError(f"{product.name}: {' '.join(exc.messages)}") from None
+        if domain in domains:
+            raise ApplicationError(f"{domain_unicode(domain)} is in your cart twice.")
+        domains.append(domain)
+    return domains
+
+
 def _order_fill(*, order: Order | None, user: User, lines: list[CartLine], currency: str) -> Order:
     if not lines:
         raise ApplicationError("Your cart is empty.")
@@ -108,20 +131,28 @@ def _order_fill(*, order: Order | None, user: User, lines: list[CartLine], curre
             "Some items in your cart are no longer sold in this currency. "
             "Remove them or pick another currency."
         )
+    domains = _domains_of(lines, prices)
     today = timezone.localdate()
     if order is None:
         order = Order.objects.create(user=user, currency=currency)
     invoice_lines: list[InvoiceLine] = []
-    for line in lines:
+    for line, domain in zip(lines, domains, strict=True):
         price = prices[(line.product_id, line.cycle)]
-        service = Service.objects.create(
-            user=user,
-            order=order,
-            product=price.product,
-            cycle=price.cycle,
-            currency=currency,
-            amount=price.amount,
-        )
+        try:
+            with transaction.atomic():
+                service = Service.objects.create(
+                    user=user,
+                    order=order,
+                    product=price.product,
+                    cycle=price.cycle,
+                    currency=currency,
+                    amount=price.amount,
+                    domain=domain,
+                )
+        except IntegrityError:  # another order took the domain meanwhile
+            raise ApplicationError(
+                f"{domain_unicode(domain)} is already hosted here. Remove it from your cart."
+            ) from None
         invoice_lines.append(
             period_line(
                 product=price.product,
