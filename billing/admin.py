@@ -22,6 +22,7 @@ from verification.models import RiskAssessment, RiskSubject
 from .audit import audit_status_change, invoice_audit_trail
 from .forms import BankTransferForm, ManualInvoiceForm, ManualLineFormSet, MoneyAmountField
 from .models import (
+    OPEN_DISPUTE,
     BillingAccount,
     CreditNote,
     Invoice,
@@ -520,6 +521,23 @@ class CreditNoteAdmin(RecordAdminMixin[CreditNote], admin.ModelAdmin[CreditNote]
         return format_money(note.amount, note.currency)
 
 
+class DisputeFilter(admin.SimpleListFilter):
+    """Open means disputed and not closed by Stripe (won, lost or an inquiry closed)."""
+
+    title = "dispute"
+    parameter_name = "dispute"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[str, str]]:
+        return [("open", "Open"), ("closed", "Closed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Payment]) -> QuerySet[Payment]:
+        if self.value() == "open":
+            return queryset.filter(OPEN_DISPUTE)
+        if self.value() == "closed":
+            return queryset.filter(dispute_closed_at__isnull=False)
+        return queryset
+
+
 @admin.register(Payment)
 class PaymentAdmin(RecordAdminMixin[Payment], admin.ModelAdmin[Payment]):
     """The record of a charge: without it a late webhook cannot find its invoice."""
@@ -530,10 +548,11 @@ class PaymentAdmin(RecordAdminMixin[Payment], admin.ModelAdmin[Payment]):
         "status",
         AMOUNT,
         "needs_refund",
+        "dispute",
         "fraud_score",
         "created_at",
     )
-    list_filter = ("needs_refund", "status", "off_session")
+    list_filter = ("needs_refund", DisputeFilter, "status", "off_session")
     search_fields = ("invoice__number", "stripe_payment_intent_id")
     list_select_related = ("invoice",)
     readonly_displays = {"amount": "amount_with_currency"}
@@ -549,6 +568,14 @@ class PaymentAdmin(RecordAdminMixin[Payment], admin.ModelAdmin[Payment]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "fraud_score_reasons"]
+
+    @admin.display(description="dispute")
+    def dispute(self, payment: Payment) -> str:
+        if payment.disputed_at is None:
+            return ""
+        if payment.dispute_closed_at is None:
+            return f"open since {payment.disputed_at:%d %b %Y} ({payment.dispute_status})"
+        return f"{payment.get_dispute_outcome_display()} on {payment.dispute_closed_at:%d %b %Y}"
 
     @admin.display(description="fraud score", ordering="fraud_score")
     def fraud_score(self, payment: Payment) -> int | None:

@@ -530,6 +530,19 @@ class PaymentMethodKind(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", "Bank transfer"
 
 
+class DisputeOutcome(models.TextChoices):
+    """How a closed dispute ended (Stripe's closing statuses)."""
+
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    WARNING_CLOSED = "warning_closed", "Inquiry closed without a chargeback"
+    PREVENTED = "prevented", "Prevented"
+
+
+# A dispute is open from Stripe's first word of it until Stripe says it closed.
+OPEN_DISPUTE = Q(disputed_at__isnull=False, dispute_closed_at__isnull=True)
+
+
 class Payment(models.Model):
     """One attempt to pay an invoice: through a Stripe PaymentIntent, or money received
     by bank transfer that staff recorded (with the bank's reference and date)."""
@@ -552,7 +565,13 @@ class Payment(models.Model):
     )
     failure_message = models.CharField(max_length=255, blank=True)
     off_session = models.BooleanField(default=False)
-    disputed_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True, help_text="When it was disputed.")
+    stripe_dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_status = models.CharField(max_length=30, blank=True, help_text="Stripe's last word.")
+    dispute_closed_at = models.DateTimeField(null=True, blank=True)
+    dispute_outcome = models.CharField(
+        max_length=20, choices=DisputeOutcome.choices, blank=True, default=""
+    )
     # Money that came in for an invoice no longer payable (cancelled or paid another way
     # meanwhile): staff refund it in Stripe, then clear the flag in admin.
     needs_refund = models.BooleanField("needs refund", default=False)

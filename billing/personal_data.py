@@ -29,12 +29,12 @@ from core.queue import enqueue_on_commit
 
 from . import gateway, selectors
 from .models import (
+    OPEN_DISPUTE,
     PAYABLE_STATUSES,
     BillingAccount,
     CreditNote,
     Invoice,
     InvoiceLine,
-    InvoiceStatus,
     Order,
     Payment,
     PaymentMethod,
@@ -252,15 +252,25 @@ def erasure_blockers(user: User) -> list[ErasureBlocker]:
                 url=reverse("billing:invoices"),
             )
         )
-    if (
-        Payment.objects.filter(invoice__user=user, disputed_at__isnull=False)
-        .exclude(invoice__status=InvoiceStatus.REFUNDED)
-        .exists()
-    ):
+    # Open until Stripe says the dispute closed (won, lost or an inquiry closed): until
+    # then we owe the bank the order's evidence, which the erasure would take away.
+    disputed = list(
+        Payment.objects.filter(OPEN_DISPUTE, invoice__user=user)
+        .order_by("pk")
+        .values_list("invoice__number", flat=True)
+    )
+    if disputed:
         blockers.append(
             ErasureBlocker(
-                reason="A payment is disputed with your bank.",
-                how_to_clear="Close the dispute with your bank, or contact support to settle it.",
+                reason=(
+                    f"The payment of invoice {', '.join(disputed)} is disputed with your bank"
+                    " and the dispute is not closed yet."
+                ),
+                how_to_clear=(
+                    "Wait for your bank's decision, or withdraw the dispute with your bank; "
+                    "you can erase once it is closed. Contact support to settle it sooner."
+                ),
+                url=reverse("billing:invoices"),
             )
         )
     active = Service.objects.filter(

@@ -7,6 +7,7 @@ a worker; an object missing what a handler needs reads as None or as empty value
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,10 +165,23 @@ class Charge:
     refunds: list[Refund]  # as listed in the payload, which may be incomplete
 
 
+# Stripe's dispute statuses that end a dispute (its Dispute object's `status`): an
+# inquiry closed without a chargeback, won, lost, or prevented by an early-fraud refund.
+DISPUTE_CLOSED_STATUSES = frozenset({"warning_closed", "won", "lost", "prevented"})
+
+
 @dataclass(frozen=True)
 class Dispute:
     payment_intent_id: str
     reason: str
+    id: str = ""
+    charge_id: str = ""  # the charge disputed; payment_intent is null on some disputes
+    status: str = ""  # Stripe's: warning_needs_response ... needs_response, won, lost
+    created: dt.datetime | None = None  # when Stripe opened it
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in DISPUTE_CLOSED_STATUSES
 
 
 def event_object(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -209,7 +223,19 @@ def charge_from_payload(data: dict[str, Any]) -> Charge:
 
 
 def dispute_from_payload(data: dict[str, Any]) -> Dispute:
+    """A dispute object (charge.dispute.* events): its id, what it is about, its status."""
+    created = data.get("created")
     return Dispute(
         payment_intent_id=id_of(data.get("payment_intent")),
         reason=str(data.get("reason") or "no reason given"),
+        id=str(data.get("id") or ""),
+        charge_id=id_of(data.get("charge")),
+        status=str(data.get("status") or ""),
+        created=dt.datetime.fromtimestamp(int(created), tz=dt.UTC) if created else None,
     )
+
+
+def event_created(payload: dict[str, Any]) -> dt.datetime | None:
+    """When Stripe created an event (`created`, seconds since the epoch)."""
+    created = payload.get("created")
+    return dt.datetime.fromtimestamp(int(created), tz=dt.UTC) if created else None

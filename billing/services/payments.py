@@ -367,17 +367,62 @@ def payment_for_intent(*, payment_intent_id: str) -> Payment | None:
     )
 
 
-def payment_mark_disputed(*, dispute: stripe_payloads.Dispute) -> None:
-    """The customer disputed a payment with their bank: recorded once, and logged for
-    staff. Idempotent."""
+def payment_for_dispute(*, dispute: stripe_payloads.Dispute) -> Payment | None:
+    """The payment a dispute is about: by its PaymentIntent, else by the charge (Stripe
+    leaves `payment_intent` null on disputes of charges made without one)."""
     payment = payment_for_intent(payment_intent_id=dispute.payment_intent_id)
-    if payment is None:
-        return
-    Payment.objects.filter(pk=payment.pk, disputed_at__isnull=True).update(
-        disputed_at=timezone.now()
+    if payment is None and dispute.charge_id:
+        payment = Payment.objects.filter(stripe_charge_id=dispute.charge_id).first()
+    return payment
+
+
+@transaction.atomic
+def payment_follow_dispute(*, dispute: stripe_payloads.Dispute, at: dt.datetime) -> bool:
+    """Moves the payment's dispute towards Stripe's state (charge.dispute.created,
+    .updated, .closed); True when something changed. `at` is when Stripe sent the event.
+
+    Idempotent and safe in any order, as Stripe does not promise order: a closed dispute
+    (won, lost, warning_closed, prevented) is final, so a late event about an earlier
+    state changes nothing; a closing event that comes first records the opening too. A
+    dispute with another id replaces the one recorded only when Stripe opened it later
+    (an inquiry that closed and came back as a chargeback), never an older one.
+    """
+    found = payment_for_dispute(dispute=dispute)
+    if found is None:
+        logger.warning("Stripe dispute %s is about no payment of ours.", dispute.id)
+        return False
+    payment = Payment.objects.select_for_update().select_related("invoice").get(pk=found.pk)
+    opened = dispute.created or at
+    if payment.stripe_dispute_id and dispute.id and dispute.id != payment.stripe_dispute_id:
+        if payment.disputed_at is not None and opened <= payment.disputed_at:
+            return False  # about an older dispute than the one recorded
+        payment.dispute_closed_at = None
+        payment.dispute_outcome = ""
+        payment.disputed_at = None
+    elif payment.dispute_closed_at is not None:
+        return False  # closed is final: a repeat, or an earlier state arriving late
+    before = (payment.disputed_at, payment.dispute_status, payment.dispute_closed_at)
+    payment.stripe_dispute_id = dispute.id or payment.stripe_dispute_id
+    payment.disputed_at = payment.disputed_at or opened
+    payment.dispute_status = dispute.status[:30]
+    if dispute.is_closed:
+        payment.dispute_closed_at = at
+        payment.dispute_outcome = dispute.status
+    if before == (payment.disputed_at, payment.dispute_status, payment.dispute_closed_at):
+        return False
+    payment.save(
+        update_fields=[
+            "stripe_dispute_id",
+            "disputed_at",
+            "dispute_status",
+            "dispute_closed_at",
+            "dispute_outcome",
+        ]
     )
     logger.warning(
-        "The customer disputed the payment of invoice %s (%s).",
+        "The dispute of the payment of invoice %s (%s) is %s.",
         payment.invoice.number,
         dispute.reason,
+        dispute.status or "open",
     )
+    return True

@@ -79,50 +79,51 @@ def _apply(event_pk: int) -> bool:
         elif obj is None:
             logger.warning("Stripe event %s carries no object; ignored.", event.event_id)
         else:
-            handler(obj)
+            handler(obj, stripe_payloads.event_created(event.payload) or event.received_at)
         event.processed_at = timezone.now()
         event.error = ""
         event.save(update_fields=["processed_at", "error"])
     return True
 
 
-def _on_payment_intent(obj: dict[str, Any]) -> None:
+def _on_payment_intent(obj: dict[str, Any], at: datetime.datetime) -> None:
     payments.payment_apply_intent(intent=stripe_payloads.payment_intent_from_payload(obj))
 
 
-def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
+def _on_setup_intent_succeeded(obj: dict[str, Any], at: datetime.datetime) -> None:
     cards.card_follow_setup(setup_intent=stripe_payloads.setup_intent_from_payload(obj))
 
 
-def _on_payment_method_attached(obj: dict[str, Any]) -> None:
+def _on_payment_method_attached(obj: dict[str, Any], at: datetime.datetime) -> None:
     card = stripe_payloads.card_from_payload(obj)
     if card is not None:
         cards.card_follow_attached(card=card)
 
 
-def _on_payment_method_updated(obj: dict[str, Any]) -> None:
+def _on_payment_method_updated(obj: dict[str, Any], at: datetime.datetime) -> None:
     card = stripe_payloads.card_from_payload(obj)
     if card is not None:
         cards.card_follow_update(card=card)
 
 
-def _on_payment_method_detached(obj: dict[str, Any]) -> None:
+def _on_payment_method_detached(obj: dict[str, Any], at: datetime.datetime) -> None:
     cards.card_forget(stripe_payment_method_id=stripe_payloads.object_id_from_payload(obj))
 
 
-def _on_charge_refunded(obj: dict[str, Any]) -> None:
+def _on_charge_refunded(obj: dict[str, Any], at: datetime.datetime) -> None:
     refunds.credit_notes_follow_charge(charge=stripe_payloads.charge_from_payload(obj))
 
 
-def _on_dispute_created(obj: dict[str, Any]) -> None:
-    payments.payment_mark_disputed(dispute=stripe_payloads.dispute_from_payload(obj))
+def _on_dispute(obj: dict[str, Any], at: datetime.datetime) -> None:
+    payments.payment_follow_dispute(dispute=stripe_payloads.dispute_from_payload(obj), at=at)
 
 
-def _on_customer_updated(obj: dict[str, Any]) -> None:
+def _on_customer_updated(obj: dict[str, Any], at: datetime.datetime) -> None:
     cards.card_follow_customer_default(customer_id=stripe_payloads.object_id_from_payload(obj))
 
 
-HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
+# Each handler gets the event's object and when Stripe created the event.
+HANDLERS: dict[str, Callable[[dict[str, Any], datetime.datetime], None]] = {
     "payment_intent.succeeded": _on_payment_intent,
     "payment_intent.payment_failed": _on_payment_intent,
     "payment_intent.requires_action": _on_payment_intent,
@@ -132,6 +133,8 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "payment_method.automatically_updated": _on_payment_method_updated,
     "payment_method.detached": _on_payment_method_detached,
     "charge.refunded": _on_charge_refunded,
-    "charge.dispute.created": _on_dispute_created,
+    "charge.dispute.created": _on_dispute,
+    "charge.dispute.updated": _on_dispute,
+    "charge.dispute.closed": _on_dispute,
     "customer.updated": _on_customer_updated,
 }

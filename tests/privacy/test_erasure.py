@@ -124,8 +124,12 @@ def test_an_open_dispute_blocks_the_erasure(erasable, alice_invoice):
     from privacy import erasure
 
     assert [b.reason for b in erasure.blockers(erasable)] == [
-        "A payment is disputed with your bank."
+        f"The payment of invoice {alice_invoice.number} is disputed with your bank and the"
+        " dispute is not closed yet."
     ]
+    # Closed (won, lost or an inquiry closed) is no longer open: nothing blocks.
+    Payment.objects.filter(invoice=alice_invoice).update(dispute_closed_at=timezone.now())
+    assert erasure.blockers(erasable) == []
 
 
 def test_the_grace_period_is_a_setting_and_can_be_cancelled_in_the_client_area(
