@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0007_payment_bank_transfer'),
+        ('billing', '0009_service_panel_error'),
     ]
 
     operations = [
