@@ -101,18 +101,35 @@ def _get(port: int, path: str, cookie: str = "") -> int:
         conn.close()
 
 
-def gunicorn_command(app: str, port: int, workers: int = WORKERS, threads: int = 1) -> list[str]:
-    """gunicorn as production runs it, with the config file once there is one."""
+PRODUCTION_CONFIG = BENCH_DIR.parent / "config" / "gunicorn.py"
+
+
+def gunicorn_command(
+    app: str,
+    port: int,
+    workers: int = WORKERS,
+    threads: int = 1,
+    *,
+    recycle: bool = True,
+) -> list[str]:
+    """gunicorn with production's configuration file (config/gunicorn.py: timeouts, the
+    redacting access log, forwarded-address trust), overriding only what a run on
+    loopback must: the address, the workers and threads, the error log's level, and
+    with `recycle=False` worker recycling (production replaces a worker after ~2,000
+    requests; under wrk that is every second or two, and each restart's imports would
+    be measured instead of the requests, the bare yardstick's more than OnePanel's)."""
     binary = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    command = [binary, app]
-    config = settings.BASE_DIR / "config" / "gunicorn.conf.py"
-    if config.exists():
-        command += ["--config", str(config)]
-    return command + [
+    if not PRODUCTION_CONFIG.exists():
+        raise RuntimeError(f"{PRODUCTION_CONFIG} is missing: the bench serves with it.")
+    return [
+        binary,
+        f"--config={PRODUCTION_CONFIG}",
+        app,
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         "--worker-class=sync" if threads == 1 else f"--threads={threads}",
         "--log-level=warning",
+        *([] if recycle else ["--max-requests=0"]),
     ]
 
 
@@ -124,11 +141,12 @@ def gunicorn(
     env: dict[str, str] | None = None,
     log: Path | None = None,
     threads: int = 1,
+    recycle: bool = True,
 ) -> Iterator[int]:
     """gunicorn serving `app` on a free port, yielded once a worker answers /bench/ok."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
-        gunicorn_command(app, port, workers, threads),
+        gunicorn_command(app, port, workers, threads, recycle=recycle),
         cwd=settings.BASE_DIR,
         env=os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.bench"} | (env or {}),
         stdout=subprocess.DEVNULL,
@@ -309,11 +327,11 @@ def rows(*, duration: int, connections: int, repeat: int) -> list[Row]:
     }
     runs: dict[str, list[tuple[Load, float]]] = {page.label: [] for page in listed}
     for _ in range(repeat):
-        with gunicorn("benchmarks.bare:application") as port:
+        with gunicorn("benchmarks.bare:application", recycle=False) as port:
             _get(port, "/bench/ok")
             bare = wrk(port, "/bench/ok", cookie="", duration=duration, connections=connections)
         runs[listed[0].label].append((bare, 1.0))
-        with gunicorn("config.wsgi") as port:
+        with gunicorn("config.wsgi", recycle=False) as port:
             for page in listed[1:]:
                 page_cookie = cookie if page.signed_in else ""
                 status = _get(port, page.path, page_cookie)

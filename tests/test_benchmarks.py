@@ -51,3 +51,12 @@ def test_the_page_section_serves_every_page_under_gunicorn_and_wrk(monkeypatch, 
     assert all(row.result.endswith("req/s") for row in table)
     signed_in_bare = table[2]
     assert signed_in_bare.queries == "0"  # no query, no write before the view
+
+
+def test_the_bench_serves_with_productions_gunicorn_configuration():
+    command = pages.gunicorn_command("config.wsgi", 8123, workers=2, recycle=False)
+
+    assert "--config=" + str(pages.BENCH_DIR.parent / "config" / "gunicorn.py") in command
+    # Only what loopback needs is overridden, recycling off so restarts are not measured.
+    assert command[-2:] == ["--log-level=warning", "--max-requests=0"]
+    assert "--workers=2" in command
