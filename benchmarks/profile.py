@@ -206,7 +206,7 @@ def _under_callgrind(argv: list[str], requests: int) -> int:
 
 
 def _sampler() -> Any:
-    from pyinstrument import Profiler  # a developer's tool, not a dependency
+    from pyinstrument import Profiler  # type: ignore[import-not-found]  # a developer tool, not a dependency
 
     return Profiler(interval=0.0002)
 

@@ -645,13 +645,20 @@ CELERY_BEAT_SCHEDULE["verification-purge-documents"] = {
 
 # --- support ---
 # Attachments are stored here through Django's storage API: a private location with no
-# URL, served only by the download views (owner and staff).
+# URL, served only by the download views (owner and staff). With several web machines,
+# a private S3-compatible bucket: SUPPORT_ATTACHMENTS_STORAGE_BACKEND=
+# storages.backends.s3.S3Storage and its options as JSON (docs/scaling.md).
 SUPPORT_ATTACHMENTS_ROOT = env.path(
     "SUPPORT_ATTACHMENTS_ROOT", default=BASE_DIR / "private" / "support"
 )
 STORAGES["support_attachments"] = {
-    "BACKEND": "support.storage.PrivateFileSystemStorage",
-    "OPTIONS": {"location": str(SUPPORT_ATTACHMENTS_ROOT)},
+    "BACKEND": env.str(
+        "SUPPORT_ATTACHMENTS_STORAGE_BACKEND", default="support.storage.PrivateFileSystemStorage"
+    ),
+    "OPTIONS": env.json(
+        "SUPPORT_ATTACHMENTS_STORAGE_OPTIONS",
+        default={"location": str(SUPPORT_ATTACHMENTS_ROOT)},
+    ),
 }
 SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 SUPPORT_ATTACHMENTS_PER_MESSAGE = env.int("SUPPORT_ATTACHMENTS_PER_MESSAGE", default=5)
