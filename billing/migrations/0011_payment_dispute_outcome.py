@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_service_panel_error'),
+        ('billing', '0010_service_domain'),
     ]
 
     operations = [
