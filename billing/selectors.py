@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from .models import (
 )
 from .money import format_money, percent_of
 from .services.changes import change_options, change_quote
+from .services.invoices import tax_decision
 from .services.orders import CartLine
 
 
@@ -269,6 +271,37 @@ def priced_cart(*, lines: list[CartLine], currency: str) -> tuple[list[PricedCar
     ]
     total = sum(line.price.amount + line.price.setup_fee for line in priced)
     return priced, total
+
+
+@dataclass(frozen=True)
+class CartTax:
+    """The tax an order of the cart would carry, by the rule invoices follow."""
+
+    name: str
+    rate: Decimal
+    country: str
+    reverse_charge: bool
+    amount: int
+    total: int
+
+
+def cart_tax(*, subtotal: int, country: str, vat_number: str = "") -> CartTax | None:
+    """What the cart's `subtotal` is with tax for a buyer in `country` (and their VAT
+    number), decided by invoices.tax_decision, the rule the order's invoice follows;
+    None when the country is unknown or has no rate. One query when it is known."""
+    rate = TaxRate.objects.filter(country=country).first() if country else None
+    if rate is None:
+        return None
+    decision = tax_decision(rate=rate, country=country, vat_number=vat_number)
+    amount = percent_of(subtotal, decision.rate)
+    return CartTax(
+        name=decision.name,
+        rate=decision.rate,
+        country=rate.country.name,
+        reverse_charge=decision.reverse_charge,
+        amount=amount,
+        total=subtotal + amount,
+    )
 
 
 def customer_services(*, user: User) -> QuerySet[Service]:

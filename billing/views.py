@@ -51,6 +51,14 @@ from .services.changes import change_options
 logger = logging.getLogger(__name__)
 
 
+def _visitor_country(request: HttpRequest) -> str:
+    """The customer's own country, or where a trusted proxy (Cloudflare) or GeoLite2
+    places the visitor; "" when unknown (the pages then say tax comes at checkout)."""
+    if isinstance(request.user, User):
+        return str(request.user.country or "")
+    return visitor_from_request(request).country
+
+
 @require_GET
 def plans(request: HttpRequest) -> HttpResponse:
     currency = display_currency(request)
@@ -58,12 +66,7 @@ def plans(request: HttpRequest) -> HttpResponse:
     if cycle not in BillingCycle.values:
         cycle = BillingCycle.MONTHLY
     user = request.user
-    # The visitor's country: the customer's own, or where a trusted proxy (Cloudflare) or
-    # GeoLite2 places the visitor; unknown otherwise, and the page says tax comes later.
-    if isinstance(user, User):
-        country = str(user.country or "")
-    else:
-        country = visitor_from_request(request).country
+    country = _visitor_country(request)
     lines = cart_lines(request)
     pricing = selectors.pricing_page(
         currency=currency,
@@ -154,11 +157,14 @@ def _cart_page(
     lines = cart_lines(request)
     priced, total = selectors.priced_cart(lines=lines, currency=currency)
     alone = orders.addons_without_plan(lines=lines, owned=orders.plans_owned(user=request.user))
+    vat_number = ""
+    if request.user.is_authenticated:
+        vat_number = customers.billing_account_for(user=request.user).vat_number
     if checkout_form is None:
-        initial = {}
-        if request.user.is_authenticated:
-            initial["vat_number"] = customers.billing_account_for(user=request.user).vat_number
-        checkout_form = CheckoutForm(initial=initial, country=getattr(request.user, "country", ""))
+        checkout_form = CheckoutForm(
+            initial={"vat_number": vat_number} if vat_number else {},
+            country=getattr(request.user, "country", ""),
+        )
     return render(
         request,
         "billing/cart.html",
@@ -167,6 +173,9 @@ def _cart_page(
             "unpriced": len(lines) - len(priced),
             "addons_alone": [problem.message for problem in alone.values()],
             "total": total,
+            "tax": selectors.cart_tax(
+                subtotal=total, country=_visitor_country(request), vat_number=vat_number
+            ),
             "currency": currency,
             "currency_form": CurrencyForm(initial={"currency": currency}),
             "checkout_form": checkout_form,

@@ -233,3 +233,36 @@ def test_a_vat_number_of_another_country_than_the_profiles_gets_a_field_error(
         alice_client.post(reverse("billing:details"), {"vat_number": "FR12345678901"}).status_code
         == 302
     )
+
+
+def test_the_cart_shows_the_tax_the_invoice_will_carry(alice_client, alice, plan, uk_vat):
+    alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+
+    text = alice_client.get(reverse("billing:cart")).text
+    alice_client.post(reverse("billing:checkout"), {"vat_number": ""})
+
+    assert "Due today: €5.00 + VAT 20% (United Kingdom) €1.00 = <strong>€6.00</strong>" in text
+    assert Invoice.objects.get(user=alice).total == 600
+
+
+def test_the_cart_says_reverse_charge_for_an_eu_business(alice_client, alice, plan):
+    from billing.models import BillingAccount
+    from tests.factories import TaxRateFactory
+
+    TaxRateFactory(country="FR", name="TVA", rate="20.00", is_eu=True)
+    alice.country = "FR"
+    alice.save()
+    BillingAccount.objects.update_or_create(user=alice, defaults={"vat_number": "FR12345678901"})
+    alice_client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+
+    text = alice_client.get(reverse("billing:cart")).text
+
+    assert "no TVA: reverse charge with your VAT number" in text
+
+
+def test_a_visitor_of_unknown_country_is_told_tax_comes_at_checkout(client, plan, uk_vat):
+    client.post(reverse("billing:cart_add"), {"product": plan.pk, "cycle": "monthly"})
+
+    text = client.get(reverse("billing:cart")).text
+
+    assert "<strong>Due today: €5.00</strong> plus tax where it applies." in text
