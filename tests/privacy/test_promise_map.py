@@ -35,8 +35,11 @@ def missing_tests(text: str) -> list[str]:
         name = name or follow
         if not name:
             continue
-        if current is None or not re.search(
-            rf"^\s*def {name}\(", current.read_text(), re.MULTILINE
+        # Only a test proves a promise: a helper or a fixture of that name does not.
+        if (
+            not name.startswith("test_")
+            or current is None
+            or not re.search(rf"^\s*def {name}\(", current.read_text(), re.MULTILINE)
         ):
             missing.append(f"{current}::{name}")
     return missing
@@ -65,4 +68,8 @@ def test_a_row_naming_a_test_that_does_not_exist_is_caught():
     ]
     assert missing_tests("`tests/privacy/test_nowhere.py::test_x`") == [
         "tests/privacy/test_nowhere.py"
+    ]
+    # A helper of the test module is not a test.
+    assert missing_tests("`tests/privacy/test_promise_map.py::missing_tests`") == [
+        f"{ROOT / 'tests/privacy/test_promise_map.py'}::missing_tests"
     ]
