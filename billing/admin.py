@@ -15,15 +15,23 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.http import signed_in_user
+from accounts.models import User
 from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 from verification.models import RiskAssessment, RiskSubject
 
 from .audit import audit_status_change, invoice_audit_trail
-from .forms import BankTransferForm, ManualInvoiceForm, ManualLineFormSet, MoneyAmountField
+from .forms import (
+    BankTransferForm,
+    CreditAdjustForm,
+    ManualInvoiceForm,
+    ManualLineFormSet,
+    MoneyAmountField,
+)
 from .models import (
     OPEN_DISPUTE,
     BillingAccount,
+    CreditEntry,
     CreditNote,
     Invoice,
     InvoiceLine,
@@ -40,7 +48,15 @@ from .models import (
     TaxRate,
 )
 from .money import format_money
-from .services import cancellations, invoices, lifecycle, manual_payments, payments, refunds
+from .services import (
+    cancellations,
+    credit,
+    invoices,
+    lifecycle,
+    manual_payments,
+    payments,
+    refunds,
+)
 
 
 def _fraud_score(subject: RiskSubject) -> Subquery:
@@ -92,6 +108,8 @@ TOTAL = money_column("total", "Total")
 AMOUNT = money_column("amount", "Amount")
 LINE_UNIT = money_column("unit_amount", "Unit price", currency="invoice__currency")
 LINE_AMOUNT = money_column("amount", "Amount", currency="invoice__currency")
+CREDIT_AMOUNT = money_column("amount", "Amount")
+CREDIT_BALANCE = money_column("balance_after", "Balance after")
 
 
 class PriceForm(forms.ModelForm[Price]):
@@ -614,3 +632,80 @@ class StripeEventAdmin(admin.ModelAdmin[StripeEvent]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(RecordAdminMixin[CreditEntry], admin.ModelAdmin[CreditEntry]):
+    """The credit ledger, read-only; staff add or remove credit through "Add or remove
+    credit" (each entry audited by django-auditlog with the staff member as actor)."""
+
+    list_display = (
+        "created_at",
+        "user",
+        "kind",
+        CREDIT_AMOUNT,
+        CREDIT_BALANCE,
+        "note",
+        "actor",
+    )
+    list_filter = ("kind", "currency")
+    search_fields = ("user__email", "note", "invoice__number")
+    list_select_related = ("user", "actor")
+    raw_id_fields = ("user", "invoice", "service", "actor")
+    readonly_displays = {"amount": "amount_with_currency", "balance_after": "balance_with_currency"}
+    change_list_template = "admin/billing/creditentry/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="billing_creditentry_adjust",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Amount")
+    def amount_with_currency(self, entry: CreditEntry) -> str:
+        return format_money(entry.amount, entry.currency)
+
+    @admin.display(description="Balance after")
+    def balance_with_currency(self, entry: CreditEntry) -> str:
+        return format_money(entry.balance_after, entry.currency)
+
+    def adjust_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        customer = User.objects.filter(pk=request.GET.get("user") or 0).first()
+        form = CreditAdjustForm(
+            data, initial={"customer_email": customer.email if customer else ""}
+        )
+        if data is not None and form.is_valid():
+            try:
+                entry = credit.credit_adjust(
+                    user=form.cleaned_data["customer_email"],
+                    currency=form.cleaned_data["currency"],
+                    amount=form.signed_amount(),
+                    note=form.cleaned_data["note"],
+                    actor=signed_in_user(request),
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    f"Credit of {entry.user.email} is now "
+                    f"{format_money(entry.balance_after, entry.currency)}.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:accounts_user_change", entry.user_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add or remove credit",
+            "opts": self.opts,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/billing/creditentry/adjust.html", context, status=400 if data else 200
+        )

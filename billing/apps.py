@@ -8,7 +8,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import CreditNote, Invoice, InvoiceLine, Payment
+        from .models import CreditEntry, CreditNote, Invoice, InvoiceLine, Payment
 
         # Every change to an invoice, its lines, a payment or a credit note gets an entry
         # naming who (the staff member, through AuditlogMiddleware), when and what changed.
@@ -16,3 +16,5 @@ class BillingConfig(AppConfig):
         auditlog.register(Invoice)
         auditlog.register(InvoiceLine)
         auditlog.register(Payment)
+        # Credit added or removed by staff (and by billing), with the actor.
+        auditlog.register(CreditEntry)

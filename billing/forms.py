@@ -208,3 +208,34 @@ class BankTransferForm(forms.Form):
     amount = MoneyAmountField(help_text="As received, e.g. 63.47")
     reference = forms.CharField(max_length=140, help_text="The reference on the bank statement.")
     received_on = forms.DateField(help_text="YYYY-MM-DD")
+
+
+class CreditAdjustForm(forms.Form):
+    """Staff add credit to a customer's balance or take some away, saying why."""
+
+    customer_email = forms.EmailField(label="Customer's email")
+    currency = forms.ChoiceField(choices=Currency.choices)
+    direction = forms.ChoiceField(
+        choices=[("add", "Add credit"), ("remove", "Remove credit")], widget=forms.RadioSelect
+    )
+    amount = MoneyAmountField(help_text="e.g. 10.00")
+    note = forms.CharField(
+        max_length=255, help_text="Why: kept with the entry and shown to the customer."
+    )
+
+    def clean_customer_email(self) -> User:
+        email = self.cleaned_data["customer_email"]
+        customer = User.objects.filter(email__iexact=email).first()
+        if customer is None:
+            raise forms.ValidationError(f"No customer has the address {email}.")
+        return customer
+
+    def clean_amount(self) -> int:
+        amount: int = self.cleaned_data["amount"]
+        if amount <= 0:
+            raise forms.ValidationError("Enter an amount above zero.")
+        return amount
+
+    def signed_amount(self) -> int:
+        amount: int = self.cleaned_data["amount"]
+        return amount if self.cleaned_data["direction"] == "add" else -amount

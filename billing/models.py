@@ -347,7 +347,9 @@ class ServiceChange(models.Model):
     from_amount = models.PositiveIntegerField()
     to_amount = models.PositiveIntegerField()
     charge = models.PositiveIntegerField(default=0, help_text="Prorated, invoiced.")
-    credit_days = models.PositiveIntegerField(default=0, help_text="Added to the period.")
+    credit = models.PositiveIntegerField(
+        default=0, help_text="Prorated, added to the customer's credit balance."
+    )
     invoice = models.ForeignKey(
         "Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="service_changes"
     )
@@ -421,6 +423,10 @@ class Invoice(models.Model):
     due_date = models.DateField()
     subtotal = models.PositiveIntegerField()
     tax_amount = models.PositiveIntegerField(default=0)
+    # Taken from the customer's credit balance when the invoice was issued (a ledger
+    # entry says so); `total` is what is left to pay: subtotal + tax − credit_applied.
+    # A database default, so the renewals' INSERT ... SELECT need not name it.
+    credit_applied = models.PositiveIntegerField(default=0, db_default=0)
     total = models.PositiveIntegerField()
     tax_name = models.CharField(max_length=40, blank=True)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
@@ -440,7 +446,9 @@ class Invoice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="billing_invoice_gap_free"),
             models.CheckConstraint(
-                condition=Q(total=models.F("subtotal") + models.F("tax_amount")),
+                condition=Q(
+                    total=models.F("subtotal") + models.F("tax_amount") - models.F("credit_applied")
+                ),
                 name="billing_invoice_total_adds_up",
             ),
         ]
@@ -719,3 +727,72 @@ class StripeCustomerDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"Deletion of {self.customer_id}"
+
+
+class CreditKind(models.TextChoices):
+    DOWNGRADE = "downgrade", "Downgrade credit"
+    APPLIED = "applied", "Applied to an invoice"
+    STAFF = "staff", "Adjusted by staff"
+
+
+class CreditBalance(models.Model):
+    """What a customer has in credit, per currency: the sum of their ledger entries,
+    kept here so a lock on this row serialises every change (never below zero)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_balances"
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount = models.PositiveIntegerField(default=0, help_text="Minor units.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "currency"], name="billing_one_credit_balance_per_currency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency)
+
+
+class CreditEntry(models.Model):
+    """One change of a credit balance: a downgrade's prorated credit, credit applied to
+    an invoice, or staff adding or removing some (with who and why)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries"
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount = models.IntegerField(help_text="Minor units: positive adds, negative takes.")
+    balance_after = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=CreditKind.choices)
+    note = models.CharField(max_length=255, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entries"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.SET_NULL, null=True, blank=True, related_name="credit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member; empty when billing did it.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "credit entries"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "currency", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="billing_credit_entry_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{format_money(self.amount, self.currency)} ({self.get_kind_display()})"

@@ -32,6 +32,8 @@ from .models import (
     OPEN_DISPUTE,
     PAYABLE_STATUSES,
     BillingAccount,
+    CreditBalance,
+    CreditEntry,
     CreditNote,
     Invoice,
     InvoiceLine,
@@ -52,6 +54,8 @@ from .services import lifecycle
 # What export and erase below reach (privacy/discovery.py checks every model is somewhere).
 MODELS = (
     BillingAccount,
+    CreditBalance,
+    CreditEntry,
     Order,
     Service,
     ServiceTransition,
@@ -75,6 +79,22 @@ def export(user: User) -> dict[str, Any]:
         "billing_account": {
             "vat_number": account.vat_number if account else "",
             "stripe_customer_id": account.stripe_customer_id if account else "",
+        },
+        "credit": {
+            "balances": [
+                format_money(b.amount, b.currency)
+                for b in CreditBalance.objects.filter(user=user).order_by("currency")
+            ],
+            "entries": [
+                {
+                    "at": _date(e.created_at),
+                    "kind": e.kind,
+                    "amount": format_money(e.amount, e.currency),
+                    "balance_after": format_money(e.balance_after, e.currency),
+                    "note": e.note,
+                }
+                for e in CreditEntry.objects.filter(user=user).order_by("pk")
+            ],
         },
         "orders": [
             {
@@ -302,6 +322,7 @@ def erase(user: User) -> None:
     PaymentMethod.objects.filter(user=user).delete()
     # Changes they made keep their record, no longer their name.
     ServiceTransition.objects.filter(actor=user).update(actor=None)
+    CreditEntry.objects.filter(actor=user).update(actor=None)
     # Erased customers' services end, and come off their panels (on a worker).
     ended = lifecycle.services_transition(
         ids=Service.objects.filter(user=user).values_list("pk", flat=True),

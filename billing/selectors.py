@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -19,6 +20,8 @@ from .domains import domain_unicode
 from .models import (
     BillingCycle,
     ChangeStatus,
+    CreditBalance,
+    CreditEntry,
     HoldStatus,
     Invoice,
     InvoiceLine,
@@ -35,6 +38,7 @@ from .models import (
 )
 from .money import format_money, percent_of
 from .services.changes import change_options, change_quote
+from .services.credit import balances_cache_key
 from .services.invoices import tax_decision
 from .services.orders import CartLine
 
@@ -461,3 +465,23 @@ def plan_customers_by_month() -> list[PlanCount]:
         )
         for row in rows
     ]
+
+
+def customer_credit_balances(*, user: Any) -> list[CreditBalance]:
+    """The customer's credit balances above zero, one per currency. Cached (the
+    invoices page is read far more often than credit changes; services.credit clears
+    the entry when a balance moves), so the page costs no query for it."""
+    key = balances_cache_key(user.pk)
+    cached: list[tuple[str, int]] | None = cache.get(key)
+    if cached is None:
+        cached = list(
+            CreditBalance.objects.filter(user=user, amount__gt=0)
+            .order_by("currency")
+            .values_list("currency", "amount")
+        )
+        cache.set(key, cached, timeout=3600)
+    return [CreditBalance(currency=currency, amount=amount) for currency, amount in cached]
+
+
+def customer_credit_entries(*, user: Any) -> QuerySet[CreditEntry]:
+    return CreditEntry.objects.filter(user=user).order_by("-created_at", "-pk")

@@ -23,6 +23,7 @@ from core.staff import Column, CustomerSection, customer_section, overview_panel
 from .models import (
     PAYABLE_STATUSES,
     BillingCycle,
+    CreditEntry,
     Invoice,
     InvoiceStatus,
     Order,
@@ -268,6 +269,42 @@ customer_section(
             Column("Expires", lambda c: f"{c.exp_month:02d}/{c.exp_year}"),
             Column("Country", lambda c: c.country),
             Column("Default", lambda c: "yes" if c.is_default else ""),
+        ],
+    )
+)
+
+
+def _credit(customer: User) -> QuerySet[CreditEntry]:
+    return CreditEntry.objects.filter(user=customer).select_related("invoice", "actor")
+
+
+def _credit_what(entry: CreditEntry) -> str:
+    what = entry.get_kind_display()
+    if entry.note:
+        what += f": {entry.note}"
+    if entry.actor is not None:
+        what += f" (by {entry.actor.email})"
+    return what
+
+
+customer_section(
+    CustomerSection(
+        key="credit",
+        title="Credit (balance after each entry, newest first)",
+        order=45,
+        rows=_credit,
+        admin_url=_admin("creditentry"),
+        action=lambda customer: (
+            "Add or remove credit",
+            reverse("admin:billing_creditentry_adjust") + f"?user={customer.pk}",
+        ),
+        columns=[
+            Column(
+                "When", lambda e: f"{timezone.localtime(e.created_at):%d %b %Y %H:%M}", link=True
+            ),
+            Column("What", _credit_what),
+            Column("Amount", _money("amount")),
+            Column("Balance", _money("balance_after")),
         ],
     )
 )

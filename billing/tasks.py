@@ -19,9 +19,10 @@ from core.queue import enqueue
 from provisioning.modules.base import ModuleError
 
 from . import gateway
-from .models import Service, ServiceStatus
+from .models import Invoice, InvoiceStatus, Service, ServiceStatus
 from .services import (
     cancellations,
+    credit,
     customers,
     dunning,
     invoices,
@@ -63,7 +64,16 @@ def generate_renewal_invoices() -> int:
         today=timezone.localdate(), days_ahead=settings.BILLING_RENEWAL_DAYS_AHEAD
     )
     for start in range(0, len(ids), 500):
-        announce_invoices.delay(ids[start : start + 500], "billing-invoice-issued")
+        batch = ids[start : start + 500]
+        credit.credit_apply_many(invoice_ids=batch)
+        # Those the customer's credit paid are announced as paid, not as issued.
+        unpaid = list(
+            Invoice.objects.filter(pk__in=batch, status=InvoiceStatus.UNPAID).values_list(
+                "pk", flat=True
+            )
+        )
+        if unpaid:
+            announce_invoices.delay(unpaid, "billing-invoice-issued")
     return len(ids)
 
 

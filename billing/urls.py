@@ -24,6 +24,7 @@ urlpatterns = [
     path("billing/orders/", views.order_list, name="orders"),
     path("billing/orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("billing/invoices/", views.invoice_list, name="invoices"),
+    path("billing/credit/", views.credit_page, name="credit"),
     path("billing/invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("billing/invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("billing/invoices/<int:pk>/pay/", views.invoice_pay, name="invoice_pay"),

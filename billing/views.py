@@ -330,7 +330,31 @@ def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.customer_invoices(user=request.user), 50).get_page(
         request.GET.get("page")
     )
-    return render(request, "billing/invoices.html", {"page": page, "invoices": page.object_list})
+    return render(
+        request,
+        "billing/invoices.html",
+        {
+            "page": page,
+            "invoices": page.object_list,
+            "credit_balances": selectors.customer_credit_balances(user=request.user),
+        },
+    )
+
+
+@login_required
+def credit_page(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.customer_credit_entries(user=request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "billing/credit.html",
+        {
+            "page": page,
+            "entries": page.object_list,
+            "balances": selectors.customer_credit_balances(user=request.user),
+        },
+    )
 
 
 @login_required

@@ -64,6 +64,8 @@ class CustomerSection:
     rows: Callable[[Any], QuerySet[Any]]
     columns: Sequence[Column]
     admin_url: Callable[[Any], str] | None = None
+    # An action under the list: (label, url) for this customer, e.g. adding a row.
+    action: Callable[[Any], tuple[str, str]] | None = None
     per_page: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -96,6 +98,7 @@ class SectionPage:
     page: Page[Any]
     rows: list[list[Cell]]
     page_param: str
+    action: Cell | None = None
 
 
 def customer_section_page(
@@ -112,4 +115,10 @@ def customer_section_page(
         ]
         for row in page.object_list
     ]
-    return SectionPage(section=section, page=page, rows=rows, page_param=f"{section.key}-page")
+    action = None
+    if section.action is not None:
+        label, url = section.action(customer)
+        action = Cell(text=label, url=url)
+    return SectionPage(
+        section=section, page=page, rows=rows, page_param=f"{section.key}-page", action=action
+    )

@@ -5,9 +5,9 @@ cycle before the next due date to the next due date, `total` days, of which `lef
 remain from today. Switching from price `old` to price `new` (same currency and
 cycle) is worth (new − old) × left ÷ total, rounded half away from zero to a whole
 minor unit. Positive: an invoice for that amount, and the change (and the panel's
-package) happens when it is paid. Negative: the change happens at once and the credit
-buys whole days of the new plan, credit × total ÷ new rounded down, added to the
-period (a free plan gets no days). From the next period the new price is billed.
+package) happens when it is paid. Negative: the change happens at once and the
+difference goes to the customer's credit balance (billing.services.credit), which the
+next invoices take first. From the next period the new price is billed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from billing.models import (
     BillingCycle,
     ChangeStatus,
     InvoiceLine,
+    InvoiceStatus,
     Price,
     Product,
     Service,
@@ -34,6 +35,7 @@ from billing.notices import tell_customer
 from core.exceptions import ApplicationError
 
 from . import lifecycle
+from .credit import credit_add_for_downgrade, credit_apply
 from .invoices import invoice_context, invoice_issue
 
 
@@ -47,21 +49,18 @@ def prorate(*, old_amount: int, new_amount: int, days_left: int, days_total: int
     return magnitude if difference >= 0 else -magnitude
 
 
-def credit_days(*, credit: int, new_amount: int, days_total: int) -> int:
-    """Whole days of the new plan a credit buys (rounded down; none on a free plan)."""
-    if credit <= 0 or new_amount <= 0:
-        return 0
-    return credit * days_total // new_amount
-
-
 @dataclass(frozen=True)
 class ChangeQuote:
     product: Product
     price: Price
-    amount: int  # prorate(): > 0 invoiced, < 0 credited as days
-    credit_days: int
+    amount: int  # prorate(): > 0 invoiced, < 0 credited
     period_start: dt.date
     period_end: dt.date
+
+    @property
+    def credit(self) -> int:
+        """What a downgrade adds to the customer's credit balance."""
+        return max(-self.amount, 0)
 
 
 def change_options(*, service: Service) -> QuerySet[Product]:
@@ -100,7 +99,6 @@ def change_quote(*, service: Service, product: Product, today: dt.date) -> Chang
         product=product,
         price=price,
         amount=amount,
-        credit_days=credit_days(credit=-amount, new_amount=price.amount, days_total=days_total),
         period_start=period_start,
         period_end=period_end,
     )
@@ -130,7 +128,7 @@ def service_change_request(*, service: Service, product: Product, today: dt.date
         from_amount=locked.amount,
         to_amount=quote.price.amount,
         charge=max(quote.amount, 0),
-        credit_days=quote.credit_days,
+        credit=quote.credit,
         status=ChangeStatus.AWAITING_PAYMENT,
     )
     if quote.amount > 0:
@@ -150,10 +148,19 @@ def service_change_request(*, service: Service, product: Product, today: dt.date
         )
         ServiceChange.objects.filter(pk=change.pk).update(invoice=invoice)
         change.invoice = invoice
-        tell_customer(
-            user=locked.user, kind="billing-invoice-issued", context=invoice_context(invoice)
-        )
+        credit_apply(invoice_id=invoice.pk)  # paid at once when the credit covers it
+        invoice.refresh_from_db()
+        if invoice.status == InvoiceStatus.UNPAID:
+            tell_customer(
+                user=locked.user, kind="billing-invoice-issued", context=invoice_context(invoice)
+            )
     else:
         lifecycle.service_change_apply(change=change)
+        credit_add_for_downgrade(
+            service=locked,
+            amount=quote.credit,
+            note=f"Change from {locked.product.name} to {product.name} on {today:%d %b %Y} "
+            f"(prorated to {quote.period_end:%d %b %Y})",
+        )
         change.refresh_from_db()
     return change

@@ -15,7 +15,6 @@ already done, so a repeated or late task does nothing wrong.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Iterable
@@ -379,9 +378,10 @@ def service_provision_retry(*, service: Service, actor: User) -> bool:
 
 
 def service_change_apply(*, change: ServiceChange) -> bool:
-    """Moves the service to the change's product and price (and any credited days) and
-    queues the panel's package change. Runs in the caller's transaction; a change
-    already applied or cancelled is left alone."""
+    """Moves the service to the change's product and price and queues the panel's
+    package change (a downgrade's credit is posted by changes.service_change_request).
+    Runs in the caller's transaction; a change already applied or cancelled is left
+    alone."""
     applied = ServiceChange.objects.filter(
         pk=change.pk, status=ChangeStatus.AWAITING_PAYMENT
     ).update(status=ChangeStatus.APPLIED, applied_at=timezone.now())
@@ -390,10 +390,6 @@ def service_change_apply(*, change: ServiceChange) -> bool:
     service = Service.objects.select_for_update().get(pk=change.service_id)
     service.product_id = change.to_product_id
     service.amount = change.to_amount
-    fields = ["product", "amount"]
-    if change.credit_days and service.next_due_date:
-        service.next_due_date += dt.timedelta(days=change.credit_days)
-        fields.append("next_due_date")
-    service.save(update_fields=fields)
+    service.save(update_fields=["product", "amount"])
     sync_later([service.pk])
     return True

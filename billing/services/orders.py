@@ -11,10 +11,20 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.domains import domain_check, domain_unicode
-from billing.models import InvoiceLine, Order, Price, Product, ProductKind, Service, ServiceStatus
+from billing.models import (
+    InvoiceLine,
+    InvoiceStatus,
+    Order,
+    Price,
+    Product,
+    ProductKind,
+    Service,
+    ServiceStatus,
+)
 from billing.notices import tell_customer
 from core.exceptions import ApplicationError
 
+from .credit import credit_apply
 from .invoices import invoice_context, invoice_issue, invoice_mark_paid, period_line
 
 
@@ -174,6 +184,11 @@ def _order_fill(*, order: Order | None, user: User, lines: list[CartLine], curre
     if invoice.total == 0:
         # Nothing to pay (a free plan): the services start now.
         invoice_mark_paid(invoice=invoice)
-    else:
+        return order
+    # The customer's credit goes first; when it covers everything the invoice is paid
+    # (they are told so) and the services start.
+    credit_apply(invoice_id=invoice.pk)
+    invoice.refresh_from_db()
+    if invoice.status == InvoiceStatus.UNPAID:
         tell_customer(user=user, kind="billing-invoice-issued", context=invoice_context(invoice))
     return order

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.services.changes import credit_days, prorate
+from billing.models import Price, Product
+from billing.services.changes import ChangeQuote, prorate
 
 amounts = st.integers(min_value=0, max_value=10_000_000)
 periods = st.integers(min_value=1, max_value=366)
@@ -56,11 +59,16 @@ def test_more_days_left_never_costs_less_on_an_upgrade(old, new, period):
         ) >= prorate(old_amount=old, new_amount=new, days_left=left, days_total=total)
 
 
-@given(st.integers(min_value=0, max_value=10_000_000), amounts, periods)
-def test_credited_days_are_worth_no_more_than_the_credit(credit, new, total):
-    days = credit_days(credit=credit, new_amount=new, days_total=total)
-    assert days * new <= credit * total
-    if new > 0:
-        assert (days + 1) * new > credit * total
-    else:
-        assert days == 0
+@given(amounts, amounts, periods_and_days_left())
+def test_a_downgrade_credits_what_the_same_upgrade_would_charge(old, new, period):
+    total, left = period
+    there = prorate(old_amount=old, new_amount=new, days_left=left, days_total=total)
+    quote = ChangeQuote(
+        product=Product(),
+        price=Price(),
+        amount=prorate(old_amount=new, new_amount=old, days_left=left, days_total=total),
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 2, 1),
+    )
+    assert quote.credit == max(there, 0)
+    assert 0 <= quote.credit <= abs(new - old)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
@@ -139,7 +137,7 @@ def test_an_upgrade_issues_a_prorated_invoice_and_applies_on_the_panel_when_paid
     assert fake_panel.accounts[f"service-{service.pk}"]["package"] == "cloud-l"
 
 
-def test_a_downgrade_applies_at_once_with_the_credit_as_days(
+def test_a_downgrade_applies_at_once_with_the_difference_as_credit(
     client, alice, hosted_plan, bigger_plan, fake_panel, django_capture_on_commit_callbacks
 ):
     service = order_and_pay(alice, bigger_plan, django_capture_on_commit_callbacks)
@@ -152,10 +150,10 @@ def test_a_downgrade_applies_at_once_with_the_credit_as_days(
     service.refresh_from_db()
     change = service.changes.get()
     assert change.status == ChangeStatus.APPLIED and change.invoice is None
-    days = (paid_until - service.created_at.date()).days
-    # 20.00 of credit buys 2 × the period at 10.00.
-    assert change.credit_days == 2 * days
-    assert service.next_due_date == paid_until + dt.timedelta(days=2 * days)
+    # Ordered today, the whole period is left: 30.00 → 10.00 is 20.00 of credit, not days.
+    assert change.credit == 2000
+    assert alice.credit_balances.get(currency="EUR").amount == 2000
+    assert service.next_due_date == paid_until
     assert fake_panel.accounts[f"service-{service.pk}"]["package"] == "cloud-s"
 
 
