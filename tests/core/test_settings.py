@@ -170,3 +170,52 @@ def test_the_embedded_default_has_a_demo_operator_address_and_production_none(tm
     assert "1 Example Street" in demo.stdout
     assert real.returncode == 0, real.stderr
     assert real.stdout.strip() == "''"
+
+
+def _test_settings_paths(**env: str) -> list[str]:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SUPPORT_ATTACHMENTS_ROOT, s.MEDIA_ROOT, "
+        "s.STORAGES['privacy']['OPTIONS']['location'], "
+        "s.STORAGES['verification']['OPTIONS']['location'])"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "ONEPANEL"))}
+    for name in (
+        "SUPPORT_ATTACHMENTS_ROOT",
+        "MEDIA_ROOT",
+        "PRIVACY_STORAGE_DIR",
+        "VERIFICATION_STORAGE_DIR",
+    ):
+        base.pop(name, None)
+    result = run_manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        code,
+        env=base | {"DJANGO_SETTINGS_MODULE": "config.settings.test"} | env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_each_xdist_worker_writes_files_to_folders_of_its_own():
+    # A worker inherits the controller's environment, folders chosen for "main" included.
+    controller = _test_settings_paths(ONEPANEL_TEST_RUN="1234")
+    run = {"PYTEST_XDIST_TESTRUNUID": "abcdef123456789"}
+    inherited = dict(zip(["SUPPORT_ATTACHMENTS_ROOT", "MEDIA_ROOT"], controller, strict=False))
+
+    gw0 = _test_settings_paths(**run, **inherited, PYTEST_XDIST_WORKER="gw0")
+    gw1 = _test_settings_paths(**run, **inherited, PYTEST_XDIST_WORKER="gw1")
+
+    assert all("onepanel-test-1234-main" in path for path in controller)
+    assert all("onepanel-test-abcdef123456-gw0" in path for path in gw0)
+    assert all("onepanel-test-abcdef123456-gw1" in path for path in gw1)
+    assert len({*controller, *gw0, *gw1}) == 12
+
+
+def test_a_folder_the_developer_chose_is_kept(tmp_path):
+    [support, *_] = _test_settings_paths(
+        SUPPORT_ATTACHMENTS_ROOT=str(tmp_path), PYTEST_XDIST_WORKER="gw1"
+    )
+
+    assert support == str(tmp_path)
