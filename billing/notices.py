@@ -16,13 +16,27 @@ from notifications.services import notify
 
 
 def tell_customer(
-    *, user: User | None, kind: str, context: dict[str, Any], body_secret: bool = False
+    *,
+    user: User | None,
+    kind: str,
+    context: dict[str, Any],
+    body_secret: bool = False,
+    secrets: dict[str, str] | None = None,
 ) -> None:
     """Queues the transactional email `kind` to `user` (nobody when the user is gone).
-    A `body_secret` message (a first password) loses its body once sent."""
+    A `body_secret` message loses its body once sent; `secrets` (a first password)
+    are never in the outbox row's text: kept encrypted, merged in as it is sent, then
+    wiped (notifications.secrets)."""
     if user is None or not user.is_active or not user.email:
         return
-    notify(user=user, kind=kind, context=context, category="transactional", body_secret=body_secret)
+    notify(
+        user=user,
+        kind=kind,
+        context=context,
+        category="transactional",
+        body_secret=body_secret,
+        secrets=secrets,
+    )
 
 
 def tell_staff(*, kind: str, context: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.links import absolute_url
 from core.queue import enqueue
 
-from . import emails, sms
+from . import emails, secrets, sms
 from .errors import DeliveryError
 from .models import (
     Category,
@@ -145,6 +145,7 @@ def _mark_sent(message: OutboxMessage, provider_id: str) -> None:
         sent_at=timezone.now(),
         provider_id=provider_id[:255],
         last_error="",
+        secrets_encrypted="",
         **removed,
     )
 
@@ -166,13 +167,15 @@ def _attempt(message: OutboxMessage) -> tuple[str, str]:
         _finish(message, status=Status.CANCELLED, last_error="Consent withdrawn before sending.")
         return Status.CANCELLED, ""
     try:
+        # The row's secrets join the message here only, never the row's text.
+        kept = secrets.unseal(message.secrets_encrypted)
         if message.channel == Channel.EMAIL:
             provider_id = emails.send_email(
                 message_id=message.pk,
                 recipient=message.recipient,
                 subject=message.subject,
-                text=message.body_text,
-                html=message.body_html,
+                text=secrets.fill(message.body_text, kept),
+                html=secrets.fill(message.body_html, kept, html=True),
                 headers=message.headers,
             )
         else:
@@ -180,7 +183,7 @@ def _attempt(message: OutboxMessage) -> tuple[str, str]:
                 sms.get_backend()
                 .send(
                     to=message.recipient,
-                    body=message.body_text,
+                    body=secrets.fill(message.body_text, kept),
                     status_callback=sms_status_callback(),
                 )
                 .provider_id
@@ -202,8 +205,12 @@ def sms_status_callback() -> str:
 
 
 def _finish(message: OutboxMessage, *, status: str, last_error: str) -> None:
+    """Failed for good (or cancelled): its secrets are wiped, a resend says so instead."""
     OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=status, failed_at=timezone.now(), last_error=last_error[:2000]
+        status=status,
+        failed_at=timezone.now(),
+        last_error=last_error[:2000],
+        secrets_encrypted="",
     )
 
 
@@ -250,5 +257,7 @@ def outbox_requeue_stuck(*, batch_size: int = 1000) -> int:
         handed = dispatch_many(ids)
     OutboxMessage.objects.filter(
         status=Status.SENDING, claimed_at__lte=now - SENDING_TIMEOUT
-    ).update(status=Status.FAILED, failed_at=now, last_error=INTERRUPTED_ERROR)
+    ).update(
+        status=Status.FAILED, failed_at=now, last_error=INTERRUPTED_ERROR, secrets_encrypted=""
+    )
     return handed

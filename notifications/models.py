@@ -89,6 +89,9 @@ class OutboxMessage(models.Model):
         help_text="The body carries a secret link or code (password reset, email "
         "confirmation): it is blanked once the message is sent.",
     )
+    # Secrets the body names by placeholder (notifications/secrets.py), encrypted; merged
+    # in only as the message is sent, and wiped once it is sent or has failed for good.
+    secrets_encrypted = models.TextField(blank=True, editable=False)
     campaign = models.ForeignKey(
         Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )

@@ -7,7 +7,7 @@ are notifications.campaigns; Twilio's callbacks are notifications.sms_callbacks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -31,6 +31,7 @@ from .models import (
     Purpose,
     Status,
 )
+from .secrets import placeholder, seal
 from .selectors import channel_allowed, preferences_get
 from .tokens import make_unsubscribe_token
 
@@ -100,11 +101,15 @@ def notify(
     channels: Iterable[str] = (Channel.EMAIL,),
     headers: dict[str, str] | None = None,
     body_secret: bool = False,
+    secrets: Mapping[str, str] | None = None,
 ) -> list[OutboxMessage]:
     """Queues a message of `kind` to `user` on each channel the customer allows.
 
-    With `body_secret` (a first password, a one-time link) the body is removed from
-    the row once it is sent.
+    With `body_secret` (a one-time link) the body is removed from the row once it is
+    sent. `secrets` (a first password) never reach the row's text: the templates
+    render a placeholder for each (`{{ password }}` and so on), the values are kept
+    encrypted beside the row, merged in as it is sent and wiped afterwards
+    (notifications/secrets.py).
 
     The rows are rendered now and written in the caller's transaction (a
     rolled-back caller sends nothing); they are handed to a worker when that
@@ -119,6 +124,9 @@ def notify(
     unknown = set(channels) - set(Channel.values)
     if unknown:
         raise ValueError(f"Unknown channels {sorted(unknown)}")
+    if secrets:
+        context = {**context, **{name: placeholder(name) for name in secrets}}
+    sealed = seal(secrets or {})
     preferences = preferences_get(user=user)
     rows = []
     for channel in channels:
@@ -131,6 +139,7 @@ def notify(
         if channel == Channel.EMAIL and headers:
             row.headers = {**row.headers, **headers}
         row.body_secret = body_secret
+        row.secrets_encrypted = sealed
         rows.append(row)
     if not rows:
         return []

@@ -234,9 +234,10 @@ def service_sync(*, service_id: int) -> str:
                         "service_name": service.product.name,
                         "service_url": service_url(service),
                         "username": username,
-                        "password": password,
+                        "password": "",
                     },
-                    body_secret=bool(password),
+                    # Never in the outbox row's text; merged in as the email is sent.
+                    secrets={"password": password} if password else None,
                 )
     elif service.status == S.SUSPENDED and service.account_id:
         provisioning.account_suspend(

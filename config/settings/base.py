@@ -281,6 +281,9 @@ USERSESSIONS_ACTIVITY_INTERVAL = env.int("USERSESSIONS_ACTIVITY_INTERVAL", defau
 # take the client address from X-Forwarded-For instead of the proxy's.
 ALLAUTH_TRUSTED_PROXY_COUNT: int = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 MFA_ENCRYPTION_KEYS = fernet_keys("MFA_ENCRYPTION_KEYS", SECRET_KEY)
+# Secrets an outbox message carries (a first password) are kept encrypted beside the
+# row until it is sent (notifications/secrets.py); by default under the TOTP keys.
+NOTIFICATIONS_ENCRYPTION_KEYS = env_list("NOTIFICATIONS_ENCRYPTION_KEYS") or MFA_ENCRYPTION_KEYS
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE: str = env.str("TIME_ZONE", default="UTC")

@@ -73,10 +73,11 @@ def test_paying_provisions_on_the_panel_records_each_step_and_sends_the_login_on
         ("provisioning", "active", "sync_service"),
     ]
     welcome = OutboxMessage.objects.get(kind="billing-service-ready")
-    assert welcome.body_secret and "S3cret-first-pass" in mail.outbox[-1].body
-    # Sent: the outbox row no longer holds the password.
+    assert "S3cret-first-pass" in mail.outbox[-1].body
+    # The outbox row never held the password in its text, and no longer holds it at all.
     welcome.refresh_from_db()
     assert "S3cret-first-pass" not in welcome.body_text + welcome.body_html
+    assert welcome.secrets_encrypted == ""
     assert ModuleLog.objects.filter(account=service.account, action="create").count() == 1
 
 
