@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.exceptions import ApplicationError
+from core.links import absolute_url
 from notifications.services import notify
 
 from . import crypto, risk
@@ -147,7 +148,7 @@ def _case_open(
 
 
 def _case_url(case: Case) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("verification:case", args=[case.pk])
+    return absolute_url(reverse("verification:case", args=[case.pk]))
 
 
 # --- fraud scores of billing's rows -----------------------------------------

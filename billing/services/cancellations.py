@@ -30,6 +30,7 @@ from billing.models import (
 from billing.money import format_money
 from billing.notices import tell_staff
 from core.exceptions import ApplicationError
+from core.links import absolute_url
 
 from . import lifecycle
 from .manual_payments import invoice_cancel
@@ -244,7 +245,8 @@ def _tell_staff_of_termination(
             "kept": _invoice_summary(kept),
             "cancelled": _invoice_summary(cancelled),
             "policy": settings.BILLING_OVERDUE_TERMINATION_INVOICES,
-            "service_admin_url": settings.SITE_URL.rstrip("/")
-            + reverse("admin:billing_service_change", args=[service.pk]),
+            "service_admin_url": absolute_url(
+                reverse("admin:billing_service_change", args=[service.pk])
+            ),
         },
     )

@@ -37,6 +37,7 @@ from billing.models import (
 )
 from billing.notices import tell_customer, tell_staff
 from core.exceptions import ApplicationError
+from core.links import absolute_url
 from provisioning import services as provisioning
 from provisioning.modules.base import ModuleError
 
@@ -201,7 +202,7 @@ def _account_for(service: Service) -> int:
 
 
 def service_url(service: Service) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("billing:service_detail", args=[service.pk])
+    return absolute_url(reverse("billing:service_detail", args=[service.pk]))
 
 
 def service_sync(*, service_id: int) -> str:
@@ -285,10 +286,8 @@ PANEL_ACTIONS = {
 
 
 def module_log_url(*, account_reference: str) -> str:
-    return (
-        settings.SITE_URL.rstrip("/")
-        + reverse("admin:provisioning_modulelog_changelist")
-        + f"?q={account_reference}"
+    return absolute_url(
+        reverse("admin:provisioning_modulelog_changelist") + f"?q={account_reference}"
     )
 
 
@@ -319,8 +318,9 @@ def service_sync_failed(*, service_id: int, reason: str) -> bool:
                 "status": ServiceStatus(service.status).label.lower(),
                 "reason": reason,
                 "module_log_url": module_log_url(account_reference=reference),
-                "service_admin_url": settings.SITE_URL.rstrip("/")
-                + reverse("admin:billing_service_change", args=[service.pk]),
+                "service_admin_url": absolute_url(
+                    reverse("admin:billing_service_change", args=[service.pk])
+                ),
             },
         )
     return True
@@ -353,8 +353,9 @@ def service_provision_failed(*, service_id: int, reason: str) -> bool:
                     "service_name": service.product.name,
                     "customer": service.user.email,
                     "reason": reason,
-                    "service_admin_url": settings.SITE_URL.rstrip("/")
-                    + reverse("admin:billing_service_change", args=[service.pk]),
+                    "service_admin_url": absolute_url(
+                        reverse("admin:billing_service_change", args=[service.pk])
+                    ),
                 },
             )
         return moved
