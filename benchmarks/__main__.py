@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,11 +74,16 @@ def main(argv: list[str]) -> int:
     load_before = os.getloadavg()
     started = datetime.now(UTC)
     rows: list[Row] = []
+    took: list[str] = []
     for name, section in sections.items():
         if options.only and name not in options.only:
             continue
         print(f"running {name}...", file=sys.stderr, flush=True)
+        section_started = time.monotonic()
         rows += section(options)
+        seconds = time.monotonic() - section_started
+        took.append(f"{name} {seconds:.0f} s")
+        print(f"{name} took {seconds:.0f} s", file=sys.stderr, flush=True)
     load_after = os.getloadavg()
     version: int = getattr(connection, "pg_version", 0)
     heading = (
@@ -87,7 +93,7 @@ def main(argv: list[str]) -> int:
         f"{options.duration} s per page, {options.repeat} run(s) (the best shown). "
         f"Load average (1/5/15 min) {load_before[0]:.2f}/{load_before[1]:.2f}/"
         f"{load_before[2]:.2f} before, {load_after[0]:.2f}/{load_after[1]:.2f}/"
-        f"{load_after[2]:.2f} after."
+        f"{load_after[2]:.2f} after. The run took {', '.join(took)}."
     )
     table = f"{heading}\n\n{markdown(rows)}"
     print(table)

@@ -287,7 +287,11 @@ NOTIFICATIONS_ENCRYPTION_KEYS = env_list("NOTIFICATIONS_ENCRYPTION_KEYS") or MFA
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE: str = env.str("TIME_ZONE", default="UTC")
-USE_I18N = True
+# The client area is in English only (no LocaleMiddleware, no translations of our own).
+# With translation machinery on, every date, month name and lazy string of a page went
+# through gettext and a thread-local lookup: a third of the invoice list's time
+# (docs/benchmarks.md, "Where the time went"). Off, they are plain strings.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
