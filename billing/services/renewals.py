@@ -60,13 +60,20 @@ def renewals_generate(*, today: dt.date, days_ahead: int, batch_size: int = 20_0
     rates = {str(rate.country): rate for rate in TaxRate.objects.all()}
     write = _renewals_insert_sql if connection.vendor == "postgresql" else _renewals_insert_orm
     created: list[int] = []
+    # Keyset batches: each one starts after the last service of the one before, so the
+    # services just invoiced are not read again and probed against their new lines
+    # (docs/benchmarks.md, "Where the time went").
+    after = 0
     while True:
         with transaction.atomic():
             DocumentCounter.objects.get_or_create(series="INV", year=today.year)
             DocumentCounter.objects.select_for_update().get(series="INV", year=today.year)
-            batch = list(due.order_by("pk").values_list("pk", "user_id")[:batch_size])
+            batch = list(
+                due.filter(pk__gt=after).order_by("pk").values_list("pk", "user_id")[:batch_size]
+            )
             if not batch:
                 return created
+            after = batch[-1][0]
             users = User.objects.select_related("billing_account").in_bulk(
                 {user_id for _, user_id in batch}
             )

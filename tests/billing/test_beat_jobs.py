@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing import tasks
@@ -79,6 +81,25 @@ def test_renewal_numbers_follow_the_order_numbers_without_gaps(alice, plan, monk
     assert len(renewed) == 3
     numbers = list(Invoice.objects.order_by("sequence").values_list("year", "sequence"))
     assert numbers == [(TODAY.year, sequence) for sequence in range(1, 7)]
+
+
+def test_each_renewal_batch_starts_after_the_services_of_the_one_before(alice, plan):
+    services = [active_service(alice, plan, TODAY + dt.timedelta(days=1)) for _ in range(5)]
+
+    with CaptureQueriesContext(connection) as captured:
+        renewed = renewals_generate(today=TODAY, days_ahead=14, batch_size=2)
+
+    assert len(renewed) == 5
+    picks = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith('SELECT "billing_service"."id"')
+    ]
+    # Three batches and the empty read that ends the run; each after the first starts
+    # past the last service already invoiced, so those are never read again.
+    assert len(picks) == 4
+    for pick, last in zip(picks[1:], (services[1], services[3], services[4]), strict=True):
+        assert f'"billing_service"."id" > {last.pk}' in pick
 
 
 def test_renewals_apply_each_customers_tax(alice, bob, plan, settings):
