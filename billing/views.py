@@ -16,7 +16,6 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.redirects import redirect_to_next, safe_next_path
-from provisioning.modules.base import ModuleError
 from provisioning.services import account_password_take, account_sso_url
 from verification.risk import visitor_from_request
 from verification.services import order_risk_record
@@ -268,7 +267,7 @@ def service_login(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if service.account_id and service.status == ServiceStatus.ACTIVE:
         try:
             url = account_sso_url(account_id=service.account_id)
-        except ModuleError as exc:
+        except ApplicationError as exc:  # the panel refused or is down (ModuleError)
             logger.warning("SSO for service %s failed: %s", service.pk, exc.message)
     if not url:
         messages.error(request, "The panel's login is not available right now. Try again soon.")

@@ -19,15 +19,23 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 
+from core.exceptions import ApplicationError
+
 # Keys whose values never reach the log, wherever they appear.
 SECRET_KEYS = re.compile(r"pass|secret|token|session|key|signature|authorization", re.IGNORECASE)
 REDACTED = "[removed]"
 
 
-class ModuleError(Exception):
+class ModuleError(ApplicationError):
+    """A hosting panel refused or failed a request; `message` is safe to show.
+
+    An ApplicationError (as billing.gateway.PaymentError is), so views catch only
+    ApplicationError; `permanent` says whether asking again can help, and tasks retry
+    the transient ones only.
+    """
+
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
-        self.message = message
         self.permanent = permanent
 
 
