@@ -89,15 +89,13 @@ def main(argv: list[str]) -> int:
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     from django.conf import settings
-    from django.test import Client
 
     from config.wsgi import application
 
-    from .pages import bench_customer, pages
+    from .pages import bench_customer, pages, signed_in_client
 
     user = bench_customer()
-    client = Client()
-    client.force_login(user)
+    client = signed_in_client(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     for page in pages(user):
         if page.bare or (options.only and not any(w in page.label for w in options.only)):

@@ -60,3 +60,18 @@ def test_the_bench_serves_with_productions_gunicorn_configuration():
     # Only what loopback needs is overridden, recycling off so restarts are not measured.
     assert command[-2:] == ["--log-level=warning", "--max-requests=0"]
     assert "--workers=2" in command
+
+
+def test_each_run_signs_in_afresh_so_the_sessions_page_does_not_grow(alice):
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+
+    earlier = pages.signed_in_client(alice)
+    key = earlier.session.session_key
+    UserSession.objects.create(user=alice, ip="127.0.0.1", session_key=key, user_agent="wrk")
+
+    now = pages.signed_in_client(alice)
+
+    assert not UserSession.objects.filter(user=alice).exists()
+    assert not Session.objects.filter(session_key=key).exists()
+    assert Session.objects.filter(session_key=now.session.session_key).exists()
