@@ -14,8 +14,10 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.urls import reverse
 
-from billing.models import Payment, PaymentMethod
+from billing.models import Payment, PaymentMethod, Service
 from billing.services.cards import card_setup_begin, card_setup_complete
+from billing.services.manual_payments import invoice_mark_paid_outside_stripe
+from billing.services.orders import CartLine, order_place
 from notifications.models import OutboxMessage
 from tests.stripe_fixtures import signed
 
@@ -180,3 +182,16 @@ def save_card(localstripe: str, user, number: str = VISA) -> PaymentMethod:
 
 def stripe_client(localstripe: str) -> stripe.StripeClient:
     return stripe.StripeClient("sk_test_localstripe", base_addresses={"api": localstripe})
+
+
+def order_and_pay(user, product, capture):
+    """A monthly order of `product` paid outside Stripe, its on-commit work run
+    (`capture` is pytest-django's django_capture_on_commit_callbacks); its service."""
+    with capture(execute=True):
+        order = order_place(
+            user=user, lines=[CartLine(product_id=product.pk, cycle="monthly")], currency="EUR"
+        )
+    invoice = order.invoices.get()
+    with capture(execute=True):
+        invoice_mark_paid_outside_stripe(invoice=invoice)
+    return Service.objects.get(order=order)

@@ -18,8 +18,8 @@ from billing.services.credit import credit_adjust
 from billing.services.orders import CartLine, order_place
 from billing.tasks import generate_renewal_invoices
 from notifications.models import OutboxMessage
-from tests.billing.test_service_lifecycle import order_and_pay
 from tests.factories import PriceFactory, ProductFactory
+from tests.helpers import order_and_pay
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from billing.services.dunning import invoices_mark_overdue, services_suspend_ove
 from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 from billing.services.renewals import renewals_generate
 from notifications.models import OutboxMessage
-from tests.billing.test_service_lifecycle import order_and_pay
 from tests.factories import InvoiceFactory
+from tests.helpers import order_and_pay
 
 AFTER = 30
 

@@ -19,7 +19,7 @@ from billing.tasks import sync_service
 from notifications.models import OutboxMessage
 from provisioning.models import AccountStatus
 from provisioning.modules.base import ModuleError
-from tests.billing.test_service_lifecycle import order_and_pay
+from tests.helpers import order_and_pay
 from tests.provisioning.conftest import GENERIC_SECRET
 
 KIND = "billing-staff-panel-sync-failed"

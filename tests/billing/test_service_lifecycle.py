@@ -25,17 +25,7 @@ from billing.tasks import run_due_cancellations, terminate_overdue_services
 from core.exceptions import ApplicationError
 from notifications.models import OutboxMessage
 from provisioning.models import AccountStatus, ModuleLog
-
-
-def order_and_pay(user, product, capture):
-    with capture(execute=True):
-        order = order_place(
-            user=user, lines=[CartLine(product_id=product.pk, cycle="monthly")], currency="EUR"
-        )
-    invoice = order.invoices.get()
-    with capture(execute=True):
-        invoice_mark_paid_outside_stripe(invoice=invoice)
-    return Service.objects.get(order=order)
+from tests.helpers import order_and_pay
 
 
 def test_the_table_allows_only_its_transitions():

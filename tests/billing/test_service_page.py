@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from billing.models import ChangeStatus, ServiceStatus
 from provisioning.models import Account
-from tests.billing.test_service_lifecycle import order_and_pay
 from tests.factories import PriceFactory, ProductFactory
+from tests.helpers import order_and_pay
 
 
 @pytest.fixture
