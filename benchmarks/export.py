@@ -20,13 +20,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.storage import storages
 from django.utils import timezone
 
 from .table import Row
+
+if TYPE_CHECKING:  # imported at run time only once Django is set up
+    from accounts.models import User
 
 DOMAIN = "export-bench.invalid"
 
@@ -51,7 +54,7 @@ def _worker(queue: str) -> subprocess.Popen[str]:
     raise RuntimeError("The Celery worker did not start; is the broker (REDIS_URL) up?")
 
 
-def customer(*, invoices: int, tickets: int) -> Any:
+def customer(*, invoices: int, tickets: int) -> User:
     """A throwaway customer with `invoices` invoices and `tickets` tickets."""
     from django.core.files.base import ContentFile
 
@@ -108,7 +111,7 @@ def customer(*, invoices: int, tickets: int) -> Any:
     return user
 
 
-def remove(user: Any) -> None:
+def remove(user: User) -> None:
     """Deletes the customer of `customer` with everything it made, files included."""
     from billing.models import Invoice, InvoiceLine, Order
     from notifications.models import OutboxMessage
