@@ -467,7 +467,7 @@ def plan_customers_by_month() -> list[PlanCount]:
     ]
 
 
-def customer_credit_balances(*, user: Any) -> list[CreditBalance]:
+def customer_credit_balances(*, user: User) -> list[CreditBalance]:
     """The customer's credit balances above zero, one per currency. Cached (the
     invoices page is read far more often than credit changes; services.credit clears
     the entry when a balance moves), so the page costs no query for it."""
@@ -483,5 +483,5 @@ def customer_credit_balances(*, user: Any) -> list[CreditBalance]:
     return [CreditBalance(currency=currency, amount=amount) for currency, amount in cached]
 
 
-def customer_credit_entries(*, user: Any) -> QuerySet[CreditEntry]:
+def customer_credit_entries(*, user: User) -> QuerySet[CreditEntry]:
     return CreditEntry.objects.filter(user=user).order_by("-created_at", "-pk")

@@ -341,7 +341,7 @@ def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-def credit_page(request: HttpRequest) -> HttpResponse:
+def credit_page(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.customer_credit_entries(user=request.user), 50).get_page(
         request.GET.get("page")
     )
