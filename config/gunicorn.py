@@ -65,7 +65,7 @@ class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type i
 logger_class = RedactingLogger
 
 if os.environ.get("LOG_FORMAT", "plain") == "json":
-    # The same JSON lines as Django's own logging (config/settings/base.py).
+    # The same JSON lines as Django's own logging (config/settings/framework.py).
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
