@@ -4,7 +4,7 @@ import socket
 
 from celery import shared_task
 
-from . import services
+from . import data_requests, services
 
 
 @shared_task
@@ -43,26 +43,26 @@ def requeue_pending_work() -> int:
 @shared_task
 def build_export(request_id: int) -> None:
     """Builds a customer's export zip and emails the link; see export_build."""
-    services.export_build(request_id=request_id)
+    data_requests.export_build(request_id=request_id)
 
 
 @shared_task
 def delete_expired_exports() -> int:
     """Beat job (hourly): export files past their expiry are deleted; idempotent."""
-    return services.exports_expire()
+    return data_requests.exports_expire()
 
 
 @shared_task
 def run_erasure(request_id: int) -> None:
     """One customer's erasure, resumable; see erasure_run."""
-    services.erasure_run(request_id=request_id)
+    data_requests.erasure_run(request_id=request_id)
 
 
 @shared_task
 def run_due_erasures() -> int:
     """Beat job (every 10 minutes): queues every erasure whose grace period is over,
     and every failed one again (it resumes at the step that failed)."""
-    due = services.erasures_due()
+    due = data_requests.erasures_due()
     for request_id in due:
         run_erasure.delay(request_id)
     return len(due)

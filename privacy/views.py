@@ -27,7 +27,7 @@ from core.exceptions import ApplicationError
 from core.redirects import redirect_to_next
 from support import selectors as support_selectors
 
-from . import consent, notice, selectors, services
+from . import consent, data_requests, notice, selectors, services
 from .client import client_ip
 from .forms import (
     AcknowledgeForm,
@@ -179,7 +179,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def export_request(request: AuthenticatedRequest) -> HttpResponse:
     """Account > Privacy > Export: a worker builds the zip and emails the link."""
-    services.export_request(user=request.user)
+    data_requests.export_request(user=request.user)
     messages.success(
         request,
         "We are preparing your export. We will email you a link when it is ready;"
@@ -372,7 +372,7 @@ def erasure(request: AuthenticatedRequest) -> HttpResponse:
             return HttpResponse("Too many attempts; try again in a minute.", status=429)
         if form.is_valid():
             try:
-                services.erasure_request(user=request.user)
+                data_requests.erasure_request(user=request.user)
             except ApplicationError as error:
                 messages.error(request, str(error))
             else:
@@ -397,7 +397,7 @@ def erasure_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     data_request = get_object_or_404(
         DataRequest, pk=pk, user=request.user, kind=DataRequest.Kind.ERASURE
     )
-    if services.erasure_cancel(data_request=data_request):
+    if data_requests.erasure_cancel(data_request=data_request):
         messages.success(request, "Your erasure is cancelled. Nothing was deleted.")
     else:
         messages.error(request, "This erasure can no longer be cancelled.")
@@ -406,11 +406,11 @@ def erasure_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def erasure_cancel_link(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: GET only asks (mail scanners follow links), POST cancels."""
-    data_request = services.erasure_from_token(token)
+    data_request = data_requests.erasure_from_token(token)
     if data_request is None:
         raise Http404("This link is not valid.")
     if request.method == "POST":
-        cancelled = services.erasure_cancel(data_request=data_request)
+        cancelled = data_requests.erasure_cancel(data_request=data_request)
         return render(request, "privacy/erasure_cancelled.html", {"cancelled": cancelled})
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})

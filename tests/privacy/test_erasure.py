@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from billing.models import BillingAccount, Invoice, InvoiceStatus, Service, ServiceStatus
 from privacy import discovery
+from privacy.data_requests import erasure_run
 from privacy.models import DataRequest
-from privacy.services import documents_accept_current, erasure_run
+from privacy.services import documents_accept_current
 from tests.factories import PaymentMethodFactory
 
 PASSWORD = "a long passphrase 42"
@@ -244,9 +245,9 @@ def test_after_erasure_no_text_column_holds_the_customer_while_invoices_and_othe
 def test_an_erasure_that_fails_half_way_resumes_where_it_stopped(
     erasable, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from privacy import erasure, services
+    from privacy import data_requests, erasure
 
-    data_request = services.erasure_request(user=erasable)
+    data_request = data_requests.erasure_request(user=erasable)
     _due(data_request)
     sources = {source.app_label: source for source in discovery.sources()}
     calls: list[str] = []

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from billing.models import BillingAccount
 from privacy import discovery
+from privacy.data_requests import exports_expire
 from privacy.models import DataRequest
-from privacy.services import documents_accept_current, exports_expire
+from privacy.services import documents_accept_current
 from tests.factories import PaymentMethodFactory
 
 
