@@ -155,7 +155,7 @@ def test_staff_see_and_filter_plans_by_kind_of_hosting(client, charlie, plan, vp
 
 
 def test_staff_cannot_sell_a_plan_with_another_plan(plan, vps):
-    from billing.admin import ProductForm
+    from billing.admin.catalogue import ProductForm
 
     form = ProductForm(
         {
