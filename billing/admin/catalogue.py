@@ -7,15 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from ..forms import (
-    MoneyAmountField,
-)
-from ..models import (
-    Price,
-    Product,
-    ProductKind,
-    TaxRate,
-)
+from ..forms import MoneyAmountField
+from ..models import Price, Product, ProductKind, TaxRate
 
 
 class PriceForm(forms.ModelForm[Price]):

@@ -14,16 +14,10 @@ from accounts.models import User
 from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 
-from ..forms import (
-    CreditAdjustForm,
-)
-from ..models import (
-    CreditEntry,
-)
+from ..forms import CreditAdjustForm
+from ..models import CreditEntry
 from ..money import format_money
-from ..services import (
-    credit,
-)
+from ..services import credit
 from .columns import CREDIT_AMOUNT, CREDIT_BALANCE
 
 

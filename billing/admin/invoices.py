@@ -15,23 +15,10 @@ from core.admin import RecordAdminMixin
 from core.exceptions import ApplicationError
 
 from ..audit import audit_status_change, invoice_audit_trail
-from ..forms import (
-    BankTransferForm,
-    ManualInvoiceForm,
-    ManualLineFormSet,
-)
-from ..models import (
-    CreditNote,
-    Invoice,
-    InvoiceLine,
-    Payment,
-)
+from ..forms import BankTransferForm, ManualInvoiceForm, ManualLineFormSet
+from ..models import CreditNote, Invoice, InvoiceLine, Payment
 from ..money import format_money
-from ..services import (
-    invoices,
-    manual_payments,
-    refunds,
-)
+from ..services import invoices, manual_payments, refunds
 from .columns import AMOUNT, LINE_AMOUNT, LINE_UNIT, SUBTOTAL, TAX, TOTAL
 
 

@@ -9,11 +9,7 @@ from django.utils.safestring import SafeString
 
 from verification.models import RiskSubject
 
-from ..models import (
-    BillingAccount,
-    Order,
-    Service,
-)
+from ..models import BillingAccount, Order, Service
 from .columns import SERVICE_PRICE, risk_score, risk_score_detail
 
 

@@ -10,16 +10,9 @@ from django.utils.safestring import SafeString
 from core.admin import RecordAdminMixin
 from verification.models import RiskSubject
 
-from ..models import (
-    OPEN_DISPUTE,
-    Payment,
-    PaymentMethod,
-    StripeEvent,
-)
+from ..models import OPEN_DISPUTE, Payment, PaymentMethod, StripeEvent
 from ..money import format_money
-from ..services import (
-    payments,
-)
+from ..services import payments
 from .columns import AMOUNT, risk_score, risk_score_detail
 
 

@@ -8,15 +8,8 @@ from django.http import HttpRequest
 
 from accounts.http import signed_in_user
 
-from ..models import (
-    Service,
-    ServiceStatus,
-    ServiceTransition,
-)
-from ..services import (
-    cancellations,
-    lifecycle,
-)
+from ..models import Service, ServiceStatus, ServiceTransition
+from ..services import cancellations, lifecycle
 from .columns import SERVICE_PRICE
 
 

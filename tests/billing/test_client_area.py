@@ -153,7 +153,8 @@ def test_the_services_list_query_count_does_not_grow_with_rows(
 def test_the_pdf_prints_the_same_document_as_the_page(alice_client, alice_invoice, monkeypatch):
     import re
 
-    from billing import pdf, views
+    from billing import pdf
+    from billing.views import invoices as views
 
     printed = {}
     real = pdf.html_to_pdf
