@@ -11,7 +11,7 @@ Services are cancelled so nothing renews or charges an erased customer.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditlog.models import LogEntry
@@ -72,15 +72,16 @@ def _date(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
-def export(user: User) -> dict[str, Any]:
+def export(user: User) -> dict[str, Callable[[], Any]]:
+    """Each category as a function, so the export builds and writes one at a time
+    (the invoices of a long-standing customer are the largest)."""
     account = BillingAccount.objects.filter(user=user).first()
-    invoices = list(Invoice.objects.filter(user=user).prefetch_related("lines").order_by("pk"))
     return {
-        "billing_account": {
+        "billing_account": lambda: {
             "vat_number": account.vat_number if account else "",
             "stripe_customer_id": account.stripe_customer_id if account else "",
         },
-        "credit": {
+        "credit": lambda: {
             "balances": [
                 format_money(b.amount, b.currency)
                 for b in CreditBalance.objects.filter(user=user).order_by("currency")
@@ -96,7 +97,7 @@ def export(user: User) -> dict[str, Any]:
                 for e in CreditEntry.objects.filter(user=user).order_by("pk")
             ],
         },
-        "orders": [
+        "orders": lambda: [
             {
                 "id": o.pk,
                 "created_at": _date(o.created_at),
@@ -105,7 +106,7 @@ def export(user: User) -> dict[str, Any]:
             }
             for o in Order.objects.filter(user=user).order_by("pk")
         ],
-        "services": [
+        "services": lambda: [
             {
                 "id": s.pk,
                 "product": s.product.name,
@@ -131,7 +132,7 @@ def export(user: User) -> dict[str, Any]:
             )
             .order_by("pk")
         ],
-        "invoices": [
+        "invoices": lambda: [
             {
                 "number": i.number,
                 "issued_on": _date(i.issued_on),
@@ -160,9 +161,12 @@ def export(user: User) -> dict[str, Any]:
                     for line in i.lines.all()
                 ],
             }
-            for i in invoices
+            for i in Invoice.objects.filter(user=user)
+            .prefetch_related("lines")
+            .order_by("pk")
+            .iterator(chunk_size=200)
         ],
-        "credit_notes": [
+        "credit_notes": lambda: [
             {
                 "number": c.number,
                 "invoice": c.invoice.number,
@@ -172,7 +176,7 @@ def export(user: User) -> dict[str, Any]:
             }
             for c in CreditNote.objects.filter(invoice__user=user).select_related("invoice")
         ],
-        "payments": [
+        "payments": lambda: [
             {
                 "invoice": p.invoice.number,
                 "attempt": p.attempt,
@@ -184,9 +188,9 @@ def export(user: User) -> dict[str, Any]:
             }
             for p in Payment.objects.filter(invoice__user=user).select_related("invoice")
         ],
-        "stripe": _stripe(account.stripe_customer_id if account else ""),
+        "stripe": lambda: _stripe(account.stripe_customer_id if account else ""),
         # Only what we keep about cards: the card number never reaches us.
-        "cards": [
+        "cards": lambda: [
             {
                 "brand": c.brand,
                 "last4": c.last4,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,9 @@ class ExportFile:
 
     path: str
     open: Callable[[], IO[bytes]]
+
+
+def category_value(value: object) -> Any:  # noqa: ANN401 (JSON-ready data of any shape)
+    """A category of an export: modules may give a function instead of the value, so
+    the export builds one category at a time and drops it once written."""
+    return value() if callable(value) else value

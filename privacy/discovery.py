@@ -4,7 +4,8 @@ privacy/ is the top floor: export and erasure reach the other apps only through 
 modules, never through their models. A module implements `PersonalDataModule`:
 
     MODELS: tuple[type[Model], ...]   # every model whose rows it exports and erases
-    def export(user) -> dict[str, object]          # category name -> JSON-ready value
+    def export(user) -> dict[str, object]          # category name -> JSON-ready value, or a
+                                                    # function returning it (built one at a time)
     def erase(user) -> None                         # idempotent; privacy runs it in a transaction
     def erasure_blockers(user) -> list[ErasureBlocker]   # optional: what must be cleared first
     def export_files(user) -> Iterable[ExportFile]       # optional: files for the zip

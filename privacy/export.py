@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.models import User
+from core.personal import category_value
 
 from . import discovery
 
@@ -65,11 +66,13 @@ def build(*, user: User, request_id: int) -> Path:
             first = True
             for source in discovery.sources():
                 categories: Mapping[str, object] = source.export(user)
-                for category, value in categories.items():
+                for category, deferred in categories.items():
                     key = f"{source.app_label}.{category}"
+                    value = category_value(deferred)
                     _write(out, ("" if first else ",\n") + f"{_json(key)}: {_json(value)}")
                     first = False
                     _write(summary, _section(key, value))
+                    del value  # one category in memory at a time
                 del categories
             _write(out, "\n}\n}\n")
         _write(summary, render_to_string("privacy/export/summary_tail.html", {"files": files}))
