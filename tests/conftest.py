@@ -14,6 +14,9 @@ import pytest
 from tests.factories import UserFactory
 from tests.helpers import clear_cache
 
+# Fixtures more than one test folder uses (tests/fixtures.py).
+pytest_plugins = ["tests.fixtures"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # Playwright's sync API runs an event loop in the test thread; the ORM calls

@@ -1,11 +1,18 @@
-"""Helpers the tests share (fixtures live in conftest.py, model factories in factories.py)."""
+"""Helpers the tests share: builders and constants, imported by any test module.
+
+Fixtures live in conftest.py files and, when more than one folder uses them, in
+tests/fixtures.py; model factories in factories.py; the real servers tests start (SMTP,
+redis-server, a Celery worker) in servers.py. No test module imports another test
+module or a conftest."""
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import stripe
@@ -13,12 +20,17 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
 
 from billing.models import Payment, PaymentMethod, Service
 from billing.services.cards import card_setup_begin, card_setup_complete
 from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 from billing.services.orders import CartLine, order_place
 from notifications.models import OutboxMessage
+from privacy.models import LegalDocument
+from provisioning.models import Server, ServerGroup
+from provisioning.services import server_secret_set
 from tests.stripe_fixtures import signed
 
 # A complete sign-up form (every field the sign-up page asks for).
@@ -195,3 +207,100 @@ def order_and_pay(user, product, capture):
     with capture(execute=True):
         invoice_mark_paid_outside_stripe(invoice=invoice)
     return Service.objects.get(order=order)
+
+
+# --- Support: attachments and email in ---
+
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def png_bytes(size: tuple[int, int] = (4, 3)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def stored_files() -> list[Path]:
+    root = Path(settings.SUPPORT_ATTACHMENTS_ROOT)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+EMAILS = Path(__file__).parent / "support" / "emails"
+
+
+def eml(name: str) -> bytes:
+    return (EMAILS / name).read_bytes()
+
+
+def pipe_email(raw: bytes) -> str:
+    """Runs the management command as a mail server's pipe would: the message on stdin."""
+    import io
+    import sys
+
+    from django.core.management import call_command
+
+    stdin, stdout = sys.stdin, io.StringIO()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(raw))
+    try:
+        call_command("support_receive_email", stdout=stdout)
+    finally:
+        sys.stdin = stdin
+    return stdout.getvalue()
+
+
+def reply_email(
+    *, to: str, subject: str, body: str, sender: str = "alice@example.com", **headers: str
+) -> bytes:
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="mail.example.com")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+# --- Provisioning: panel secrets and servers ---
+
+WHM_TOKEN = "WHMTOKEN1234567890ABCDEF"
+
+
+PVE_TOKEN = "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"
+
+
+GENERIC_SECRET = "whsec-generic-test-secret"
+
+
+def make_server(module: str, *, secret: str, **fields: object) -> Server:
+    group, _ = ServerGroup.objects.get_or_create(name=f"{module} servers", module=module)
+    server = Server.objects.create(group=group, name=f"{module}-1", **fields)
+    server_secret_set(server=server, secret=secret)
+    return server
+
+
+# --- Privacy: a legal document not yet published ---
+
+
+def draft(kind="privacy", version=2, body="## New section\n\nWe changed things.", **extra):
+    return LegalDocument.objects.create(
+        kind=kind,
+        version=version,
+        title="Privacy policy" if kind == "privacy" else "Terms of service",
+        body=body,
+        change_summary=extra.pop("change_summary", "We now keep sign-in data for 90 days."),
+        effective_date=extra.pop("effective_date", timezone.localdate()),
+        **extra,
+    )
+
+
+# --- Notifications: the Twilio test sender ---
+
+FROM_NUMBER = "+15005550006"

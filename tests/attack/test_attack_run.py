@@ -23,10 +23,9 @@ from billing.models import StripeEvent
 from billing.services.orders import CartLine, order_place
 from notifications.models import OutboxMessage, Preferences
 from notifications.tokens import make_unsubscribe_token
-from tests.attack.conftest import STRIPE_WEBHOOK_SECRET, TWILIO_AUTH_TOKEN, App, Client
+from tests.attack.stack import STRIPE_WEBHOOK_SECRET, TWILIO_AUTH_TOKEN, App, Client
 from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory, TaxRateFactory, UserFactory
-from tests.helpers import SIGNUP
-from tests.notifications.test_twilio import FROM_NUMBER
+from tests.helpers import FROM_NUMBER, SIGNUP
 
 pytestmark = pytest.mark.attack
 

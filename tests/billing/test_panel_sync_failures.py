@@ -19,8 +19,7 @@ from billing.tasks import sync_service
 from notifications.models import OutboxMessage
 from provisioning.models import AccountStatus
 from provisioning.modules.base import ModuleError
-from tests.helpers import order_and_pay
-from tests.provisioning.conftest import GENERIC_SECRET
+from tests.helpers import GENERIC_SECRET, order_and_pay
 
 KIND = "billing-staff-panel-sync-failed"
 

@@ -17,21 +17,17 @@ from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 from billing.services.orders import CartLine, order_place
 from billing.services.renewals import renewals_generate
 from provisioning.models import ModuleLog
-from tests.notifications import conftest as worker_fixtures
-from tests.notifications import test_broker_outage as broker_outage
+from tests.servers import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # A `celery worker` process (production settings, never eager) on a Redis server of its
 # own, against the test database; the fixtures are notifications' broker-outage ones.
-own_redis = broker_outage.own_redis
-broker = broker_outage.broker
-smtp_server = worker_fixtures.smtp_server
 
 
 @pytest.fixture
-def worker(broker, smtp_server) -> Iterator[broker_outage.WorkerProcess]:
-    process = broker_outage.WorkerProcess(broker_url=broker.url, smtp_port=smtp_server.port)
+def worker(broker, smtp_server) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(broker_url=broker.url, smtp_port=smtp_server.port)
     try:
         process.wait_for_log(" ready.")
         yield process

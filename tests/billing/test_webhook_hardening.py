@@ -9,16 +9,18 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from billing import personal_data, tasks
 from billing.models import BillingAccount, StripeCustomerDeletion, StripeEvent
-from tests.billing.test_webhooks import URL
 from tests.helpers import deliver, event, free_port
-from tests.notifications.conftest import use_broker
+from tests.servers import use_broker
 from tests.stripe_fixtures import WEBHOOK_SECRET, signed
 
 pytestmark = pytest.mark.django_db
+
+URL = reverse("billing:stripe_webhook")
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,6 @@ from billing.models import ChangeStatus, Invoice, Service, ServiceStatus
 from billing.services.manual_payments import invoice_mark_paid_outside_stripe
 from billing.services.orders import CartLine, order_place
 from tests.factories import TEST_PASSWORD, PriceFactory, ProductFactory
-from tests.provisioning import conftest as provisioning_fixtures
-
-fake_panel = provisioning_fixtures.fake_panel
-generic_server = provisioning_fixtures.generic_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

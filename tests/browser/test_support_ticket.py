@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from support.models import Attachment, Department, Ticket
 from tests.factories import TEST_PASSWORD
-from tests.support.conftest import PDF_BYTES
+from tests.helpers import PDF_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

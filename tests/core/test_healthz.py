@@ -14,7 +14,6 @@ from django.urls import reverse
 from core.health import HEARTBEAT_KEY
 from core.tasks import worker_heartbeat
 from tests.helpers import free_port
-from tests.notifications.conftest import celery_worker  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

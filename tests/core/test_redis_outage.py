@@ -17,9 +17,8 @@ from notifications.models import OutboxMessage
 from privacy.models import LegalDocument, SessionRecord
 from privacy.services import document_publish, pending_work_requeue
 from tests.factories import TEST_PASSWORD
-from tests.helpers import free_port
-from tests.notifications.conftest import use_broker
-from tests.privacy.test_documents import draft
+from tests.helpers import draft, free_port
+from tests.servers import use_broker
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 from support import services
 from support.files import check_attachment
 from support.models import Attachment, Department
-from tests.support.conftest import PDF_BYTES
+from tests.helpers import PDF_BYTES
 from tests.verification import files
 from tests.verification.factories import CaseFactory
 from verification.models import Document

@@ -7,7 +7,7 @@ from django.db import connection
 
 from notifications import bench
 from notifications.models import OutboxMessage
-from tests.notifications.conftest import WORKER_BROKER_URL, purge, use_broker
+from tests.servers import WORKER_BROKER_URL, purge, use_broker
 
 
 @pytest.mark.django_db(transaction=True)

@@ -202,7 +202,7 @@ def test_a_session_the_server_closed_is_reopened_without_losing_the_message(alic
     from aiosmtpd.controller import Controller
 
     from tests.helpers import free_port
-    from tests.notifications.conftest import SmtpRecorder
+    from tests.servers import SmtpRecorder
 
     port = free_port()
     settings.MAILERS = {

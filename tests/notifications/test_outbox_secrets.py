@@ -15,8 +15,6 @@ from notifications.delivery import message_deliver
 from notifications.models import OutboxMessage, Status
 from notifications.services import message_resend
 from provisioning.models import Account
-from tests.billing.conftest import hosted_plan  # noqa: F401 (fixture)
-from tests.provisioning.conftest import fake_panel, generic_server  # noqa: F401 (fixtures)
 
 PASSWORD = "S3cret-first-pass"  # what the fake panel answers a create with
 

@@ -16,7 +16,6 @@ from django.db import connection
 
 from billing import tasks as billing_tasks
 from notifications.services import notify
-from tests.notifications.test_broker_outage import broker, own_redis  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 

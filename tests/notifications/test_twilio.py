@@ -27,12 +27,12 @@ from notifications.models import (
 )
 from notifications.services import notify, preferences_update
 from notifications.sms import TwilioBackend
+from tests.helpers import FROM_NUMBER
 
 pytestmark = pytest.mark.django_db
 
 ACCOUNT_SID = "AC" + "a" * 32
 AUTH_TOKEN = "twilio-test-auth-token"
-FROM_NUMBER = "+15005550006"
 SITE_URL = "https://panel.example.com"
 
 

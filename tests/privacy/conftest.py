@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.billing.conftest import alice_invoice, plan, uk_vat  # noqa: F401
 from tests.stripe_fixtures import fake_stripe, localstripe, localstripe_url  # noqa: F401
 
 

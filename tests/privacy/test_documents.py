@@ -13,18 +13,7 @@ from core.exceptions import ApplicationError
 from notifications.models import OutboxMessage
 from privacy.models import DocumentAcceptance, LegalDocument
 from privacy.services import document_publish
-
-
-def draft(kind="privacy", version=2, body="## New section\n\nWe changed things.", **extra):
-    return LegalDocument.objects.create(
-        kind=kind,
-        version=version,
-        title="Privacy policy" if kind == "privacy" else "Terms of service",
-        body=body,
-        change_summary=extra.pop("change_summary", "We now keep sign-in data for 90 days."),
-        effective_date=extra.pop("effective_date", timezone.localdate()),
-        **extra,
-    )
+from tests.helpers import draft
 
 
 def publish(document, capture):

@@ -14,7 +14,7 @@ from billing.models import Invoice, InvoiceStatus, Service, ServiceStatus
 from privacy.models import DataRequest
 from provisioning.models import Account, AccountStatus, ModuleName
 from support.models import Department, PrivacyRequestType, Ticket, TicketStatus
-from tests.provisioning.conftest import WHM_TOKEN, make_server
+from tests.helpers import WHM_TOKEN, make_server
 
 PASSWORD = "a long passphrase 42"
 

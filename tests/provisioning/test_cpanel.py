@@ -17,7 +17,7 @@ from provisioning.services import (
     account_sso_url,
     server_test,
 )
-from tests.provisioning.conftest import WHM_TOKEN
+from tests.helpers import WHM_TOKEN
 
 API = "https://whm.example.com:2087/json-api"
 AUTH = {"Authorization": f"whm root:{WHM_TOKEN}"}

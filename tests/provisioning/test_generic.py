@@ -9,7 +9,7 @@ from provisioning.models import ModuleLog
 from provisioning.modules.base import Connection, ModuleError
 from provisioning.modules.generic import GenericModule
 from provisioning.services import account_create, account_open, server_test
-from tests.provisioning.conftest import GENERIC_SECRET
+from tests.helpers import GENERIC_SECRET
 
 
 def connection(port: int, secret: str = GENERIC_SECRET) -> Connection:

@@ -12,7 +12,7 @@ from responses import matchers
 
 from provisioning.modules.base import AccountSpec, ModuleError
 from provisioning.modules.proxmox import ProxmoxModule
-from tests.provisioning.conftest import PVE_TOKEN
+from tests.helpers import PVE_TOKEN
 
 API = "https://pve.example.com:8006/api2/json"
 AUTH = {"Authorization": f"PVEAPIToken=root@pam!onepanel={PVE_TOKEN}"}

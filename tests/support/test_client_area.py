@@ -12,7 +12,7 @@ from billing.services import orders as billing_services
 from support import services
 from support.models import Attachment, Message, Ticket, TicketStatus
 from tests.factories import PriceFactory, ProductFactory
-from tests.support.conftest import PDF_BYTES, png_bytes, stored_files
+from tests.helpers import PDF_BYTES, png_bytes, stored_files
 
 
 def open_ticket(client, department, **extra):

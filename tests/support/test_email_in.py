@@ -9,7 +9,7 @@ from notifications.models import OutboxMessage
 from support import addressing, services
 from support.models import Attachment, InboundEmail, Message, Ticket, TicketStatus
 from tests.factories import UserFactory
-from tests.support.conftest import PDF_BYTES, eml, pipe_email, png_bytes, reply_email, stored_files
+from tests.helpers import PDF_BYTES, eml, pipe_email, png_bytes, reply_email, stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from support.models import Attachment, Ticket
 from tests.factories import UserFactory
-from tests.support.conftest import eml
+from tests.helpers import eml
 
 pytestmark = pytest.mark.django_db
 SIGNING_KEY = "key-test-signing"

@@ -7,7 +7,7 @@ import pytest
 from support import personal_data, services
 from support.files import check_attachment
 from support.models import Attachment, InboundEmail, Message, Ticket
-from tests.support.conftest import PDF_BYTES, pipe_email, reply_email, stored_files
+from tests.helpers import PDF_BYTES, pipe_email, reply_email, stored_files
 
 pytestmark = pytest.mark.django_db
 

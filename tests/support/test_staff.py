@@ -12,8 +12,7 @@ from django.urls import reverse
 from support import addressing, services
 from support.files import check_attachment
 from support.models import Attachment, CannedReply, Message, Ticket, TicketStatus
-from tests.notifications.conftest import smtp_server  # noqa: F401 (fixture)
-from tests.support.conftest import PDF_BYTES, pipe_email, png_bytes, reply_email
+from tests.helpers import PDF_BYTES, pipe_email, png_bytes, reply_email
 
 pytestmark = pytest.mark.django_db
 
