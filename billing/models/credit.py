@@ -17,6 +17,7 @@ class CreditKind(models.TextChoices):
     DOWNGRADE = "downgrade", "Downgrade credit"
     APPLIED = "applied", "Applied to an invoice"
     STAFF = "staff", "Adjusted by staff"
+    RETURNED = "returned", "Returned from a refunded invoice"
 
 
 class CreditBalance(models.Model):

@@ -105,6 +105,23 @@ def credit_adjust(*, user: User, currency: str, amount: int, note: str, actor: U
 
 
 @transaction.atomic
+def credit_return_for_refund(*, invoice: Invoice) -> CreditEntry | None:
+    """An invoice refunded in full gives back the credit it took: the card part went
+    back through Stripe, this is the rest. Runs in the caller's transaction, which
+    marks the invoice refunded (once)."""
+    if invoice.credit_applied <= 0 or invoice.user_id is None:
+        return None
+    balance = _locked_balance(user_id=invoice.user_id, currency=invoice.currency)
+    return _post(
+        balance=balance,
+        amount=invoice.credit_applied,
+        kind=CreditKind.RETURNED,
+        note=f"Invoice {invoice.number} refunded",
+        invoice=invoice,
+    )
+
+
+@transaction.atomic
 def credit_apply(*, invoice_id: int) -> int:
     """Takes what it can of the customer's credit in the invoice's currency off an
     unpaid invoice nobody has started paying, and marks the invoice paid when nothing

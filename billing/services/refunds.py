@@ -15,6 +15,7 @@ from billing.money import format_money
 from billing.notices import tell_customer
 from core.exceptions import ApplicationError
 
+from .credit import credit_return_for_refund
 from .invoices import credit_note_number, invoice_context, numbers_take
 from .payments import payment_for_intent
 
@@ -85,6 +86,7 @@ def credit_note_issue(
     if credited + amount >= locked.total:
         locked.status = InvoiceStatus.REFUNDED
         locked.save(update_fields=["status"])
+        credit_return_for_refund(invoice=locked)
     tell_customer(
         user=locked.user,
         kind="billing-credit-note-issued",

@@ -15,7 +15,9 @@ from django.urls import reverse
 
 from billing.models import CreditEntry, CreditKind, Invoice, InvoiceStatus, ServiceStatus
 from billing.services.credit import credit_adjust
+from billing.services.invoices import invoice_mark_paid
 from billing.services.orders import CartLine, order_place
+from billing.services.refunds import credit_note_issue
 from billing.tasks import generate_renewal_invoices
 from notifications.models import OutboxMessage
 from tests.factories import PriceFactory, ProductFactory
@@ -112,6 +114,28 @@ def test_credit_smaller_than_an_invoice_leaves_the_rest_to_pay(alice, charlie, p
     ).invoices.get()
     assert usd.credit_applied == 0
     assert alice.credit_balances.get(currency="USD").amount == 900
+
+
+def test_a_refund_in_full_gives_back_the_credit_the_invoice_took_once(alice, charlie, plan):
+    credit_adjust(user=alice, currency="EUR", amount=300, note="goodwill", actor=charlie)
+    invoice = order_place(
+        user=alice, lines=[CartLine(product_id=plan.pk, cycle="monthly")], currency="EUR"
+    ).invoices.get()
+    invoice_mark_paid(invoice=invoice)  # the card paid the rest
+    assert alice.credit_balances.get(currency="EUR").amount == 0
+
+    # Part of the card payment back: the invoice still stands, so does its credit.
+    credit_note_issue(invoice=invoice, amount=100, stripe_refund_id="re_Part")
+    assert alice.credit_balances.get(currency="EUR").amount == 0
+
+    # The rest back: the whole invoice is undone, and the credit it took returns.
+    credit_note_issue(invoice=invoice, amount=invoice.total - 100, stripe_refund_id="re_Rest")
+    credit_note_issue(invoice=invoice, amount=invoice.total - 100, stripe_refund_id="re_Rest")
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.REFUNDED
+    assert alice.credit_balances.get(currency="EUR").amount == 300
+    returned = CreditEntry.objects.get(user=alice, kind=CreditKind.RETURNED)
+    assert (returned.amount, returned.invoice_id) == (300, invoice.pk)
 
 
 def test_staff_add_and_remove_credit_from_the_customer_page_with_an_audit_entry(
