@@ -209,13 +209,19 @@ def prepare(customers: int, stripe_url: str) -> list[Customer]:
     from django.test import Client
 
     from accounts.models import User
-    from billing.models import Product
+    from billing.models import Product, ProductKind
     from billing.services.cards import card_setup_begin, card_setup_complete
     from billing.services.orders import CartLine, order_place
 
     call_command("migrate", verbosity=0)
     call_command("seed_catalogue", verbosity=0)
-    plan = Product.objects.filter(prices__currency="EUR", prices__amount__gt=0).first()
+    # A plan sold on its own (an add-on needs its plan in the same order) with no domain.
+    plan = Product.objects.filter(
+        kind=ProductKind.PLAN,
+        requires_domain=False,
+        prices__currency="EUR",
+        prices__amount__gt=0,
+    ).first()
     if plan is None:
         raise RuntimeError("seed_catalogue made no plan with a EUR price.")
     cycle = plan.prices.filter(currency="EUR").values_list("cycle", flat=True)[0]
