@@ -31,7 +31,7 @@ class ExportFile:
     open: Callable[[], IO[bytes]]
 
 
-def category_value(value: object) -> Any:  # noqa: ANN401 (JSON-ready data of any shape)
+def category_value(value: object) -> Any:  # JSON-ready data of any shape
     """A category of an export: modules may give a function instead of the value, so
     the export builds one category at a time and drops it once written."""
     return value() if callable(value) else value
