@@ -8,6 +8,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from .catalogue import connect_signals
         from .models import CreditEntry, CreditNote, Invoice, InvoiceLine, Payment
 
         # Every change to an invoice, its lines, a payment or a credit note gets an entry
@@ -18,3 +19,5 @@ class BillingConfig(AppConfig):
         auditlog.register(Payment)
         # Credit added or removed by staff (and by billing), with the actor.
         auditlog.register(CreditEntry)
+        # Pages keep the catalogue in memory; a change to it tells every worker to re-read.
+        connect_signals()

@@ -9,13 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
 from provisioning.modules import MODULES
 
+from .catalogue import catalogue, current_version, tax_rate
 from .domains import domain_unicode
 from .models import (
     BillingCycle,
@@ -41,22 +42,6 @@ from .services.changes import change_options, change_quote
 from .services.credit import balances_cache_key
 from .services.invoices import tax_decision
 from .services.orders import CartLine
-
-
-def catalogue(*, currency: str) -> list[Product]:
-    """Active products that have a price in `currency`, each with `.shown_prices`."""
-    products = (
-        Product.objects.filter(is_active=True, prices__currency=currency)
-        .distinct()
-        .prefetch_related(
-            Prefetch(
-                "prices",
-                queryset=Price.objects.filter(currency=currency).order_by("amount"),
-                to_attr="shown_prices",
-            )
-        )
-    )
-    return list(products)
 
 
 @dataclass(frozen=True)
@@ -147,11 +132,11 @@ def pricing_page(
     its price for `cycle` (or its shortest cycle) and what longer cycles save; a plan's
     card offers its add-ons, and each add-on is listed once, with the first group that
     holds one of its plans, addable alone only when one of them is `in_cart` or `owned`.
-    With the visitor's `country` known, prices with its tax too. Three queries, plus one
-    for the tax rate when the country is known."""
-    tax = TaxRate.objects.filter(country=country).first() if country else None
-    products = catalogue(currency=currency)
-    prefetch_related_objects(products, "addon_for")
+    With the visitor's `country` known, prices with its tax too. No query while the
+    catalogue this process keeps is current (billing.catalogue), one cache read."""
+    version = current_version()
+    tax = tax_rate(country, version=version)
+    products = catalogue(currency=currency, version=version)
     offers = {product.pk: _offers(product, tax) for product in products}
     addons_of: dict[int, list[Product]] = {}
     for product in products:
@@ -214,22 +199,37 @@ def processing_restricted(user: User) -> bool:
     return user.processing_restricted_at is not None
 
 
-def recommended_products(
-    *, user: User | AnonymousUser, currency: str, limit: int = 3
-) -> list[Product]:
-    """Suggestions from what the customer already has; none when processing is restricted.
-
-    Someone with a hosting plan is offered a domain and add-ons they do not have;
-    someone with only a domain is offered a plan.
-    """
-    if not isinstance(user, User) or processing_restricted(user):
+def services_held(*, user: User | AnonymousUser) -> list[tuple[int, str]]:
+    """(product id, product kind) of what the customer has, neither cancelled nor
+    terminated, once per product: one query, none for a visitor."""
+    if not isinstance(user, User):
         return []
-    owned = list(
+    return list(
         Service.objects.filter(user=user)
         .exclude(status__in=[ServiceStatus.CANCELLED, ServiceStatus.TERMINATED])
         .values_list("product_id", "product__kind")
+        .order_by()
+        .distinct()
     )
-    if not owned:
+
+
+def recommended_products(
+    *, user: User | AnonymousUser, currency: str, limit: int = 3
+) -> list[Product]:
+    """Suggestions from what the customer already has (`recommended_for`): one query,
+    none for a visitor; the catalogue from billing.catalogue."""
+    held = services_held(user=user)
+    return recommended_for(user=user, owned=held, currency=currency, limit=limit)
+
+
+def recommended_for(
+    *, user: User | AnonymousUser, owned: list[tuple[int, str]], currency: str, limit: int = 3
+) -> list[Product]:
+    """What `recommended_products` suggests, given the (product id, kind) of each service
+    the customer has that is neither cancelled nor terminated. Someone with a hosting
+    plan is offered a domain and add-ons they do not have; someone with only a domain is
+    offered a plan."""
+    if not owned or not isinstance(user, User) or processing_restricted(user):
         return []
     owned_products = {product_id for product_id, _ in owned}
     wanted = (

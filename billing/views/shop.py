@@ -19,7 +19,7 @@ from .. import selectors
 from ..cart import cart_add, cart_clear, cart_has_domain, cart_lines, cart_remove, cart_token
 from ..currency import display_currency, remember_currency
 from ..forms import AddToCartForm, CheckoutForm, CurrencyForm
-from ..models import BillingCycle, InvoiceStatus
+from ..models import BillingCycle, InvoiceStatus, ProductKind
 from ..services import customers, orders
 
 
@@ -40,12 +40,13 @@ def plans(request: HttpRequest) -> HttpResponse:
     user = request.user
     country = _visitor_country(request)
     lines = cart_lines(request)
+    held = selectors.services_held(user=user)
     pricing = selectors.pricing_page(
         currency=currency,
         cycle=cycle,
         country=country,
         in_cart={line.product_id for line in lines},
-        owned=orders.plans_owned(user=user),
+        owned={product for product, kind in held if kind == ProductKind.PLAN},
     )
     return render(
         request,
@@ -53,7 +54,7 @@ def plans(request: HttpRequest) -> HttpResponse:
         {
             "pricing": pricing,
             "cycles": BillingCycle.choices,
-            "recommended": selectors.recommended_products(user=request.user, currency=currency),
+            "recommended": selectors.recommended_for(user=user, owned=held, currency=currency),
             "currency": currency,
             "currency_form": CurrencyForm(initial={"currency": currency}),
             "cart_size": len(lines),

@@ -19,11 +19,14 @@ WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "SAVEPOINT")
 
 # page -> most queries it may make (the session and the customer come from the cache)
 PAGES = {
-    "dashboard": 9,  # 8, and support's panel of open tickets: 1
+    # services by status and product, invoices due, the sign-in summary (3), open tickets
+    # (the catalogue behind the suggestions is kept in memory: billing.catalogue)
+    "dashboard": 6,
     "services": 1,
     "invoices": 2,
     "invoice": 8,
     "profile": 3,
+    "plans": 1,  # what the customer has; the catalogue is kept in memory
     "sessions": 2,
 }
 
@@ -65,6 +68,7 @@ def _url(page: str, user) -> str:
         "services": reverse("billing:services"),
         "invoices": reverse("billing:invoices"),
         "profile": reverse("accounts:profile"),
+        "plans": reverse("billing:plans"),
         "sessions": reverse("usersessions_list"),
     }[page]
 
