@@ -19,13 +19,13 @@ WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "SAVEPOINT")
 
 # page -> most queries it may make (the session and the customer come from the cache)
 PAGES = {
-    # services by status and product, invoices due, the sign-in summary (3), open tickets
+    # services by status and product, invoices due, the sign-in summary, open tickets
     # (the catalogue behind the suggestions is kept in memory: billing.catalogue)
-    "dashboard": 6,
+    "dashboard": 4,
     "services": 1,
     "invoices": 2,
     "invoice": 8,
-    "profile": 3,
+    "profile": 1,
     "plans": 1,  # what the customer has; the catalogue is kept in memory
     "sessions": 2,
 }
