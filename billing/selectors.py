@@ -90,6 +90,10 @@ class PricingPage:
     groups: list[PricingGroup]
     cycle: str
     tax: TaxRate | None
+    # Everything the groups were made from (the catalogue's version, the currency, the
+    # cycle, the country, what is in the cart and owned): plans.html keeps the rendered
+    # groups under it (core's {% fragment %}).
+    key: str = ""
 
 
 def _offers(product: Product, tax: TaxRate | None) -> list[Offer]:
@@ -190,7 +194,11 @@ def pricing_page(
                 )
             )
     return PricingPage(
-        groups=[groups[key] for key in GROUP_ORDER if key in groups], cycle=cycle, tax=tax
+        groups=[groups[key] for key in GROUP_ORDER if key in groups],
+        cycle=cycle,
+        tax=tax,
+        key=f"{version}|{currency}|{cycle}|{tax.country if tax else ''}"
+        f"|{sorted(in_cart)}|{sorted(owned)}",
     )
 
 

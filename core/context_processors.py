@@ -10,4 +10,6 @@ def site(request: HttpRequest) -> dict[str, object]:
     # Error pages raised before AuthenticationMiddleware ran (a disallowed Host) have no user.
     user = getattr(request, "user", None)
     menu = client_area_menu(request.path) if user is not None and user.is_authenticated else []
-    return {"SITE_NAME": settings.SITE_NAME, "client_menu": menu}
+    # What base.html's header fragment depends on besides who is signed in.
+    section = next((item.label for item in menu if item.current), "")
+    return {"SITE_NAME": settings.SITE_NAME, "client_menu": menu, "client_section": section}
