@@ -18,7 +18,7 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]  # absent from its stub
 from phonenumber_field.formfields import PhoneNumberField
 
-from core.widgets import Select
+from core.widgets import Select, TextInput
 
 from .models import User
 from .services import PROFILE_FIELDS, user_update_profile
@@ -97,14 +97,14 @@ class ProfileForm(forms.ModelForm[User]):
         model = User
         fields = PROFILE_FIELDS
         widgets = {
-            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
-            "business_name": forms.TextInput(attrs={"autocomplete": "organization"}),
-            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-            "address_line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
-            "address_line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
-            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
-            "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"}),
-            "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
+            "full_name": TextInput(attrs={"autocomplete": "name"}),
+            "business_name": TextInput(attrs={"autocomplete": "organization"}),
+            "phone": TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "address_line1": TextInput(attrs={"autocomplete": "address-line1"}),
+            "address_line2": TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": TextInput(attrs={"autocomplete": "address-level2"}),
+            "postcode": TextInput(attrs={"autocomplete": "postal-code"}),
+            "region": TextInput(attrs={"autocomplete": "address-level1"}),
             "country": Select(attrs={"autocomplete": "country"}),
         }
 

@@ -7,7 +7,36 @@ import html
 from django import forms
 from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+
+class TextInput(forms.TextInput):
+    """Django's TextInput, rendered in Python instead of through input.html and
+    attrs.html (two template renders a field: about 0.7 M instructions each on the
+    profile page). The same markup, attributes in the same order (a test compares)."""
+
+    def render(
+        self,
+        name: str,
+        value: object,
+        attrs: dict[str, object] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [
+            f'<input type="{conditional_escape(widget["type"])}" '
+            f'name="{conditional_escape(widget["name"])}"'
+        ]
+        if widget["value"] is not None:
+            parts.append(f' value="{conditional_escape(str(widget["value"]))}"')
+        for key, attr in widget["attrs"].items():
+            if attr is True:
+                parts.append(f" {conditional_escape(key)}")
+            elif attr is not False:
+                parts.append(f' {conditional_escape(key)}="{conditional_escape(str(attr))}"')
+        parts.append(">")
+        return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
 class Select(forms.Select):
