@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bare", action="store_true", help="bare Django (benchmarks.bare)")
     options = parser.parse_args(argv)
     if options.instructions and "PROFILE_CALLGRIND_LIBRARY" not in os.environ:
-        return _under_callgrind(argv, options.requests)
+        return under_callgrind("benchmarks.profile", argv, options.requests)
     marks = ctypes.CDLL(os.environ["PROFILE_CALLGRIND_LIBRARY"]) if options.instructions else None
 
     if options.bare:
@@ -168,8 +168,9 @@ void cg_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 """
 
 
-def _under_callgrind(argv: list[str], requests: int) -> int:
-    """Runs this command again under callgrind and prints instructions per request."""
+def under_callgrind(module: str, argv: list[str], requests: int) -> int:
+    """Runs `python -m module argv` again under callgrind and prints the instructions
+    per request (or per message: whatever the module counts `requests` of)."""
     with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as folder:
         source, library = Path(folder, "marks.c"), Path(folder, "marks.so")
         source.write_text(CALLGRIND_MARKS)
@@ -187,7 +188,7 @@ def _under_callgrind(argv: list[str], requests: int) -> int:
                 f"--callgrind-out-file={output}",
                 sys.executable,
                 "-m",
-                "benchmarks.profile",
+                module,
                 *argv,
             ],
             env=os.environ | {"PROFILE_CALLGRIND_LIBRARY": str(library)},
