@@ -55,6 +55,8 @@ class SmtpRecorder:
     """
 
     messages: list[EmailMessage] = field(default_factory=list)
+    # What came over the wire, before parsing (to check how headers were encoded).
+    raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     peers: list[tuple[str, int]] = field(default_factory=list)
     refuse_next: list[str] = field(default_factory=list)
@@ -66,6 +68,7 @@ class SmtpRecorder:
                 return self.refuse_next.pop(0)
             parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append(parsed)
+            self.raw.append(envelope.original_content or envelope.content)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.peers.append(session.peer)
         return "250 Message accepted for delivery"
