@@ -5,26 +5,22 @@ beat job that re-queues rows nobody claimed."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from core.links import absolute_url
 from core.queue import enqueue
 
 from . import emails, secrets, sms
 from .errors import DeliveryError
-from .models import (
-    Category,
-    Channel,
-    OutboxMessage,
-    Status,
-)
-from .selectors import channel_allowed, preferences_get
+from .models import Category, Channel, OutboxMessage, Preferences, Status
+from .selectors import channel_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -99,34 +95,36 @@ def messages_deliver(*, message_ids: list[int]) -> dict[int, str]:
     """Sends each of the rows at most once, in order, and returns the status of each
     row this call claimed.
 
-    The rows are read in one query. Each is claimed with a conditional UPDATE
-    (queued -> sending) that commits before the provider is contacted, so a
-    duplicate task, a re-queued copy or a second worker finds nothing to claim. The
-    "sent" mark of one row is written in the same transaction as the claim of the
-    next (one commit per message): a worker killed in between leaves at most that
-    one row in "sending", which the re-queue job fails with a reason instead of
-    sending again, and every row not yet claimed still queued, which it hands to
-    another worker. Transient errors put the row back in the queue with backoff;
-    permanent ones fail it with the reason.
+    The rows are read in one query, and the consent of the batch's marketing rows in
+    two more. Each row is claimed with a conditional UPDATE (queued -> sending) that
+    commits before the provider is contacted, so a duplicate task, a re-queued copy
+    or a second worker finds nothing to claim. The "sent" mark of one row is written
+    by the same statement as the claim of the next (one statement and one commit per
+    message): a worker killed in between leaves at most that one row in "sending",
+    which the re-queue job fails with a reason instead of sending again, and every
+    row not yet claimed still queued, which it hands to another worker. Transient
+    errors put the row back in the queue with backoff; permanent ones fail it with
+    the reason.
     """
-    rows = OutboxMessage.objects.select_related("user").in_bulk(message_ids)
+    rows = OutboxMessage.objects.only(*DELIVERY_FIELDS).in_bulk(message_ids)
+    allowed = _marketing_allowed(rows.values())
     statuses: dict[int, str] = {}
     sent: tuple[OutboxMessage, str] | None = None
     for message_id in message_ids:
         message = rows.get(message_id)
         if message is None or message.status != Status.QUEUED:
             continue
-        now = timezone.now()
-        with transaction.atomic():
-            if sent is not None:
-                _mark_sent(*sent)
-                sent = None
-            claimed = OutboxMessage.objects.filter(
-                pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now
-            ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+        claimed = _claim(message_id, after=sent)
+        sent = None
         if not claimed:  # another worker's, the customer was erased, or not due yet
             continue
         message.attempts += 1
+        if message.category == Category.MARKETING and message_id not in allowed:
+            _finish(
+                message, status=Status.CANCELLED, last_error="Consent withdrawn before sending."
+            )
+            statuses[message_id] = Status.CANCELLED
+            continue
         status, provider_id = _attempt(message)
         if status == Status.SENT:
             sent = (message, provider_id)
@@ -134,6 +132,90 @@ def messages_deliver(*, message_ids: list[int]) -> dict[int, str]:
     if sent is not None:
         _mark_sent(*sent)
     return statuses
+
+
+# What sending a row reads of it: not its timestamps, errors or campaign.
+DELIVERY_FIELDS = (
+    "channel",
+    "category",
+    "recipient",
+    "subject",
+    "body_text",
+    "body_html",
+    "headers",
+    "body_secret",
+    "secrets_encrypted",
+    "status",
+    "attempts",
+    "user_id",
+)
+
+
+def _marketing_allowed(rows: Iterable[OutboxMessage]) -> set[int]:
+    """The marketing rows among `rows` whose customer may still get them (consent for
+    the channel, an active account, no restriction): two queries for the batch, none
+    when it has no marketing. Marketing always has a customer (only account emails
+    may have none); without one there is no consent to send on."""
+    marketing = [row for row in rows if row.category == Category.MARKETING and row.user_id]
+    if not marketing:
+        return set()
+    user_ids = {row.user_id for row in marketing}
+    users = User.objects.in_bulk(user_ids)
+    answers = Preferences.objects.in_bulk(user_ids)  # keyed by user_id, its primary key
+    allowed = set()
+    for row in marketing:
+        user = users.get(row.user_id)
+        if user is not None and channel_allowed(
+            user=user,
+            preferences=answers.get(user.pk) or Preferences(user=user),
+            channel=row.channel,
+            category=row.category,
+        ):
+            allowed.add(row.pk)
+    return allowed
+
+
+def _claim(message_id: int, *, after: tuple[OutboxMessage, str] | None) -> bool:
+    """Claims a queued, due row (queued -> sending, one more attempt) and, in the same
+    statement, marks the previously sent row `after` sent; returns whether the claim
+    succeeded. One statement in autocommit: it commits, durably, before the caller
+    contacts the provider. The ORM's update() cannot say which rows it changed, and
+    a row count cannot tell a failed claim from a sent row that was erased
+    meanwhile, hence RETURNING."""
+    now = timezone.now()
+    previous, provider_id = after if after is not None else (None, "")
+    params = {
+        "claim": message_id,
+        "sent": previous.pk if previous is not None else None,
+        "now": now,
+        "provider_id": provider_id[:255],
+        "removed": BODY_REMOVED_NOTE,
+        "queued": Status.QUEUED.value,
+        "sending": Status.SENDING.value,
+        "sent_status": Status.SENT.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, params)
+        changed = {row[0] for row in cursor.fetchall()}
+    return message_id in changed
+
+
+_TABLE = OutboxMessage._meta.db_table
+CLAIM_SQL = f"""
+UPDATE {_TABLE} SET
+    status = CASE WHEN id = %(claim)s THEN %(sending)s ELSE %(sent_status)s END,
+    attempts = CASE WHEN id = %(claim)s THEN attempts + 1 ELSE attempts END,
+    claimed_at = CASE WHEN id = %(claim)s THEN %(now)s ELSE claimed_at END,
+    sent_at = CASE WHEN id = %(claim)s THEN sent_at ELSE %(now)s END,
+    provider_id = CASE WHEN id = %(claim)s THEN provider_id ELSE %(provider_id)s END,
+    last_error = CASE WHEN id = %(claim)s THEN last_error ELSE '' END,
+    secrets_encrypted = CASE WHEN id = %(claim)s THEN secrets_encrypted ELSE '' END,
+    body_text = CASE WHEN id <> %(claim)s AND body_secret THEN %(removed)s ELSE body_text END,
+    body_html = CASE WHEN id <> %(claim)s AND body_secret THEN '' ELSE body_html END
+WHERE (id = %(claim)s AND status = %(queued)s AND next_attempt_at <= %(now)s)
+    OR (id = %(sent)s AND status = %(sending)s)
+RETURNING id
+"""  # noqa: S608 (the table name is our model's; every value is a parameter)
 
 
 def _mark_sent(message: OutboxMessage, provider_id: str) -> None:
@@ -152,20 +234,6 @@ def _mark_sent(message: OutboxMessage, provider_id: str) -> None:
 
 def _attempt(message: OutboxMessage) -> tuple[str, str]:
     """Hands one claimed row to its provider: (status, provider id)."""
-    # Marketing always has a customer (only account emails may have none); without one
-    # there is no consent to send on.
-    user = message.user
-    if message.category == Category.MARKETING and (
-        user is None
-        or not channel_allowed(
-            user=user,
-            preferences=preferences_get(user=user),
-            channel=message.channel,
-            category=message.category,
-        )
-    ):
-        _finish(message, status=Status.CANCELLED, last_error="Consent withdrawn before sending.")
-        return Status.CANCELLED, ""
     try:
         # The row's secrets join the message here only, never the row's text.
         kept = secrets.unseal(message.secrets_encrypted)
