@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
 from core.exceptions import ApplicationError
+from core.paging import page_of
 from verification.risk import visitor_from_request
 
-from .. import gateway, selectors
+from .. import gateway, selectors, tables
 from ..forms import PayInvoiceForm, PaymentReturnForm
 from ..models import Invoice, PaymentStatus
 from ..pdf import html_to_pdf
@@ -24,15 +25,14 @@ from ..services import payments
 
 @login_required
 def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
-    page = Paginator(selectors.customer_invoices(user=request.user), 50).get_page(
-        request.GET.get("page")
-    )
+    invoices = selectors.customer_invoices(user=request.user).values(*tables.INVOICE_COLUMNS)
+    page = page_of(invoices, request.GET.get("page"), 50)
     return render(
         request,
         "billing/invoices.html",
         {
             "page": page,
-            "invoices": page.object_list,
+            "invoice_rows": tables.invoice_rows(page.object_list),
             "credit_balances": selectors.customer_credit_balances(user=request.user),
         },
     )

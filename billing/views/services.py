@@ -15,7 +15,7 @@ from accounts.http import AuthenticatedRequest
 from core.exceptions import ApplicationError
 from provisioning.services import account_password_take, account_sso_url
 
-from .. import selectors
+from .. import selectors, tables
 from ..forms import CancelServiceForm, ChangePlanForm
 from ..models import CancelWhen, Service, ServiceStatus
 from ..services import cancellations, changes
@@ -29,7 +29,11 @@ def service_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "billing/services.html",
-        {"services": selectors.customer_services(user=request.user)},
+        {
+            "service_rows": tables.service_rows(
+                selectors.customer_services(user=request.user).values(*tables.SERVICE_COLUMNS)
+            )
+        },
     )
 
 

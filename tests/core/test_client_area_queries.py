@@ -23,7 +23,7 @@ PAGES = {
     # (the catalogue behind the suggestions is kept in memory: billing.catalogue)
     "dashboard": 4,
     "services": 1,
-    "invoices": 2,
+    "invoices": 1,  # the page of rows carries the count (core.paging)
     "invoice": 8,
     "profile": 1,
     "plans": 1,  # what the customer has; the catalogue is kept in memory
