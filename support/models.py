@@ -67,6 +67,11 @@ class PrivacyDecision(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+def ticket_reference(pk: object) -> str:
+    """The subject token replies carry for ticket `pk`, e.g. [#T-42]."""
+    return f"[#T-{pk}]"
+
+
 class Ticket(models.Model):
     """A conversation between one customer (or a guest address) and staff."""
 
@@ -161,7 +166,7 @@ class Ticket(models.Model):
     @property
     def reference(self) -> str:
         """The subject token replies carry, e.g. [#T-42]."""
-        return f"[#T-{self.pk}]"
+        return ticket_reference(self.pk)
 
     @property
     def is_open(self) -> bool:

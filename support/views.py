@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedRequest
 from core.exceptions import ApplicationError
+from core.paging import page_of
 
-from . import selectors, services
+from . import selectors, services, tables
 from .forms import ReplyForm, TicketOpenForm
 from .models import Attachment, Department, PrivacyRequestType, Ticket
 
@@ -30,15 +30,14 @@ def ticket_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in selectors.STATUS_FILTERS:
         status = "open"
-    page = Paginator(selectors.customer_tickets(user=request.user, status=status), 50).get_page(
-        request.GET.get("page")
-    )
+    tickets = selectors.customer_tickets(user=request.user, status=status)
+    page = page_of(tickets.values(*tables.TICKET_COLUMNS), request.GET.get("page"), 50)
     return render(
         request,
         "support/tickets.html",
         {
             "page": page,
-            "tickets": page.object_list,
+            "ticket_rows": tables.ticket_rows(page.object_list),
             "status": status,
             "status_choices": STATUS_CHOICES,
         },

@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from billing.models import Invoice
 from billing.services.orders import CartLine, order_place
+from support.models import Department
+from support.services import ticket_open
 from tests.factories import PriceFactory, ProductFactory, TaxRateFactory
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "SAVEPOINT")
@@ -28,6 +30,7 @@ PAGES = {
     "profile": 1,
     "plans": 1,  # what the customer has; the catalogue is kept in memory
     "sessions": 2,
+    "tickets": 1,  # the page of rows carries the count (core.paging)
 }
 
 
@@ -40,8 +43,11 @@ def plan(db):
 
 
 def _grow(user, plan, count: int) -> None:
-    """count more orders (invoice + service each), email addresses and sessions."""
+    """count more orders (invoice + service each), email addresses, sessions and open
+    tickets."""
+    department = Department.objects.get(slug="support")
     for n in range(count):
+        ticket_open(user=user, department=department, subject=f"Question {n}", body="Hello")
         order_place(
             user=user,
             lines=[CartLine(product_id=plan.pk, cycle="monthly")],
@@ -70,6 +76,7 @@ def _url(page: str, user) -> str:
         "profile": reverse("accounts:profile"),
         "plans": reverse("billing:plans"),
         "sessions": reverse("usersessions_list"),
+        "tickets": reverse("support:tickets"),
     }[page]
 
 
