@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
+from . import tables
 from .forms import ProfileForm
 from .http import AuthenticatedRequest
 from .selectors import user_security_summary, user_session_list
@@ -61,13 +62,14 @@ def sessions(request: AuthenticatedRequest) -> HttpResponse:
         ManageUserSessionsForm(request.POST, request=request).save(request)
         messages.success(request, "All your other sessions have been signed out.")
         return redirect("usersessions_list")
-    session_rows = user_session_list(user=request.user)
+    sessions = user_session_list(user=request.user)
     return render(
         request,
         "usersessions/usersession_list.html",
         {
-            "sessions": session_rows,
-            "session_count": len(session_rows),
-            "current_session_key": request.session.session_key,
+            "session_rows": tables.session_rows(
+                sessions, current_session_key=request.session.session_key
+            ),
+            "session_count": len(sessions),
         },
     )
