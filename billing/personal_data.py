@@ -27,7 +27,7 @@ from accounts.models import User
 from core.personal import ErasureBlocker, ExportFile
 from core.queue import enqueue_on_commit
 
-from . import gateway, selectors
+from . import documents, gateway
 from .models import (
     OPEN_DISPUTE,
     PAYABLE_STATUSES,
@@ -257,7 +257,7 @@ def export_files(user: User) -> Iterator[ExportFile]:
     for invoice in invoices:
 
         def render(invoice: Invoice = invoice) -> io.BytesIO:
-            context = {**selectors.invoice_document(invoice=invoice), "seller": seller}
+            context = {**documents.invoice_document(invoice=invoice), "seller": seller}
             return io.BytesIO(html_to_pdf(render_to_string("billing/invoice_pdf.html", context)))
 
         yield ExportFile(path=_pdf_path(invoice), open=render)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, QuerySet
@@ -23,9 +22,7 @@ from .models import (
     ChangeStatus,
     CreditBalance,
     CreditEntry,
-    HoldStatus,
     Invoice,
-    InvoiceLine,
     Order,
     PaymentMethod,
     PlanCategory,
@@ -35,9 +32,8 @@ from .models import (
     Service,
     ServiceStatus,
     TaxRate,
-    VerificationHold,
 )
-from .money import format_money, percent_of
+from .money import percent_of
 from .services.changes import change_options, change_quote
 from .services.credit import balances_cache_key
 from .services.invoices import tax_decision
@@ -339,84 +335,6 @@ def customer_orders(*, user: User) -> QuerySet[Order]:
 
 def customer_cards(*, user: User) -> QuerySet[PaymentMethod]:
     return PaymentMethod.objects.filter(user=user).order_by("-is_default", "-created_at")
-
-
-@dataclass(frozen=True)
-class PrintedLine:
-    """A line as the invoice prints it: identical items are one line with a quantity."""
-
-    description: str
-    quantity: int
-    unit_amount: int
-    amount: int
-
-
-def printed_lines(lines: list[InvoiceLine]) -> list[PrintedLine]:
-    """Lines with the same description, unit price and period become one line whose
-    quantity and amount are their sums, in the order they first appear.
-
-    Stored lines stay one per service (each paid line starts its own service and
-    keeps renewals idempotent); only the document groups them.
-    """
-    grouped: dict[tuple[object, ...], PrintedLine] = {}
-    for line in lines:
-        key = (line.description, line.unit_amount, line.period_start, line.period_end)
-        seen = grouped.get(key)
-        grouped[key] = PrintedLine(
-            description=line.description,
-            quantity=line.quantity + (seen.quantity if seen else 0),
-            unit_amount=line.unit_amount,
-            amount=line.amount + (seen.amount if seen else 0),
-        )
-    return list(grouped.values())
-
-
-def seller_identity() -> dict[str, str]:
-    """Who issues our invoices, from settings: name, postal address, VAT and company numbers."""
-    return {
-        "name": settings.BILLING_SELLER_NAME,
-        "address": settings.BILLING_SELLER_ADDRESS,
-        "vat_number": settings.BILLING_SELLER_VAT_NUMBER,
-        "company_number": settings.BILLING_SELLER_COMPANY_NUMBER,
-    }
-
-
-def tax_basis(invoice: Invoice) -> str:
-    """Why the invoice carries the tax it does, in words (docs/billing.md, "Invoices")."""
-    country = invoice.billing_country.name if invoice.billing_country else "the customer's country"
-    if invoice.reverse_charge:
-        seller_vat = settings.BILLING_SELLER_VAT_NUMBER or "not set"
-        return (
-            f"Reverse charge: no {invoice.tax_name or 'VAT'} charged; VAT to be accounted for "
-            "by the recipient (Article 196, Council Directive 2006/112/EC). "
-            f"Supplier VAT number {seller_vat}; customer VAT number {invoice.vat_number}."
-        )
-    if invoice.tax_name:
-        rate = f"{invoice.tax_rate.normalize():f}"
-        return (
-            f"{invoice.tax_name} charged at {rate}% on the subtotal of "
-            f"{format_money(invoice.subtotal, invoice.currency)}, the rate for customers in "
-            f"{country}."
-        )
-    return f"No tax charged: no tax rate applies to customers in {country}."
-
-
-def invoice_document(*, invoice: Invoice) -> dict[str, Any]:
-    """Everything the invoice page and its PDF print, read in three queries (none when
-    the caller prefetched lines, credit_notes and payments, as the GDPR export does)."""
-    return {
-        "invoice": invoice,
-        "lines": printed_lines(list(invoice.lines.all())),
-        "credit_notes": list(invoice.credit_notes.all()),
-        "last_payment": max(invoice.payments.all(), key=lambda p: p.attempt, default=None),
-        "seller": seller_identity(),
-        "tax_basis": tax_basis(invoice),
-    }
-
-
-def invoice_verification_hold(*, invoice: Invoice) -> VerificationHold | None:
-    """The hold that keeps `invoice` from being charged until verification approves."""
-    return VerificationHold.objects.filter(invoice=invoice, status=HoldStatus.WAITING).first()
 
 
 def service_page(*, service: Service) -> dict[str, Any]:

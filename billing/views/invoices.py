@@ -16,7 +16,7 @@ from core.exceptions import ApplicationError
 from core.paging import page_of
 from verification.risk import visitor_from_request
 
-from .. import gateway, selectors, tables
+from .. import documents, gateway, selectors, tables
 from ..forms import PayInvoiceForm, PaymentReturnForm
 from ..models import Invoice, PaymentStatus
 from ..pdf import html_to_pdf
@@ -25,8 +25,7 @@ from ..services import payments
 
 @login_required
 def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
-    invoices = selectors.customer_invoices(user=request.user).values(*tables.INVOICE_COLUMNS)
-    page = page_of(invoices, request.GET.get("page"), 50)
+    page = page_of(tables.customer_invoice_rows(user=request.user), request.GET.get("page"), 50)
     return render(
         request,
         "billing/invoices.html",
@@ -68,12 +67,12 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "billing/order_detail.html", {"order": order})
 
 
-def _invoice_page(request: AuthenticatedRequest, invoice: Invoice, **extra: str) -> HttpResponse:
-    context = selectors.invoice_document(invoice=invoice)
-    cards = list(selectors.customer_cards(user=request.user))
+def _invoice_page(request: AuthenticatedRequest, pk: int, **extra: str) -> HttpResponse:
+    invoice = get_object_or_404(documents.customer_invoice_pages(user=request.user), pk=pk)
+    context = documents.invoice_document(invoice=invoice)
     context.update(
-        cards=cards,
-        verification_hold=selectors.invoice_verification_hold(invoice=invoice),
+        # Read only if the page offers the saved cards (payable, Stripe configured).
+        cards=selectors.customer_cards(user=request.user),
         pay_form=PayInvoiceForm(user=request.user),
         stripe_js_url=settings.STRIPE_JS_URL,
         stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
@@ -85,14 +84,13 @@ def _invoice_page(request: AuthenticatedRequest, invoice: Invoice, **extra: str)
 
 @login_required
 def invoice_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
-    return _invoice_page(request, invoice)
+    return _invoice_page(request, pk)
 
 
 @login_required
 def invoice_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk, user=request.user)
-    context = selectors.invoice_document(invoice=invoice)
+    context = documents.invoice_document(invoice=invoice)
     html = render_to_string("billing/invoice_pdf.html", context, request=request)
     response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
@@ -121,7 +119,7 @@ def invoice_pay(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("billing:invoice_detail", pk=invoice.pk)
     if outcome.client_secret:
         # The bank wants the customer to authenticate: the page does it with Stripe.js.
-        return _invoice_page(request, invoice, action_client_secret=outcome.client_secret)
+        return _invoice_page(request, invoice.pk, action_client_secret=outcome.client_secret)
     if outcome.payment.status == PaymentStatus.FAILED:
         messages.error(request, outcome.payment.failure_message)
     elif outcome.payment.status == PaymentStatus.SUCCEEDED:

@@ -26,7 +26,7 @@ PAGES = {
     "dashboard": 4,
     "services": 1,
     "invoices": 1,  # the page of rows carries the count (core.paging)
-    "invoice": 8,
+    "invoice": 2,  # the invoice with its extras, its lines (billing.documents)
     "profile": 1,
     "plans": 1,  # what the customer has; the catalogue is kept in memory
     "sessions": 2,
