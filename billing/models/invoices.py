@@ -55,8 +55,15 @@ class Invoice(models.Model):
         # lookup by customer: a second index would only cost each insert a WAL record.
         db_index=False,
     )
+    # Indexed only where set (Meta.indexes): renewals and service changes have no order,
+    # and a NULL entry per such invoice would cost each of their inserts a WAL record.
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField()
     sequence = models.PositiveIntegerField()
@@ -104,6 +111,13 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["user", "-year", "-sequence"]),
             models.Index(fields=["status", "due_date"]),
+            # order.invoices and the PROTECT check ask `order_id = x`, which implies
+            # the condition, so PostgreSQL uses this index for both.
+            models.Index(
+                fields=["order"],
+                condition=Q(order__isnull=False),
+                name="billing_invoice_order_set",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,8 +134,14 @@ class InvoiceLine(models.Model):
     quantity = models.PositiveIntegerField(default=1)
     unit_amount = models.PositiveIntegerField()
     amount = models.PositiveIntegerField()
+    # Indexed by the (service, period_start) constraint below, which starts with it.
     service = models.ForeignKey(
-        Service, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoice_lines"
+        Service,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+        db_index=False,
     )
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
@@ -130,10 +150,12 @@ class InvoiceLine(models.Model):
         ordering = ["pk"]
         constraints = [
             # A service is billed once per period: what makes renewal runs idempotent.
+            # Not partial: NULLs are distinct, so lines without a service or a period
+            # never conflict, as before; whole, it also serves every lookup by service
+            # (lines__service_id, SET_NULL, the foreign key check when a service goes),
+            # so the service column needs no index of its own.
             models.UniqueConstraint(
-                fields=["service", "period_start"],
-                condition=Q(service__isnull=False, period_start__isnull=False),
-                name="billing_line_once_per_period",
+                fields=["service", "period_start"], name="billing_line_once_per_period"
             ),
             models.CheckConstraint(
                 condition=Q(amount=models.F("unit_amount") * models.F("quantity")),

@@ -41,9 +41,10 @@ def renewals_generate(*, today: dt.date, days_ahead: int, batch_size: int = 20_0
     """Issues the next invoice of every active service due within `days_ahead` days.
 
     Set-based: per batch one query picks services not yet invoiced for their next
-    period and one reads their customers; on PostgreSQL a single INSERT ... SELECT then
-    writes the invoices and their lines (elsewhere, two bulk inserts of the rows that
-    invoice_build and period_line make: the same rows, a test compares them). Idempotent:
+    period and one reads those of their customers no earlier batch has read; on
+    PostgreSQL a single INSERT ... SELECT then writes the invoices and their lines
+    (elsewhere, two bulk inserts of the rows that invoice_build and period_line make:
+    the same rows, a test compares them). Idempotent:
     the (service, period_start) unique line means a second run finds nothing. Each
     batch is its own transaction holding the invoice counter's lock, so two workers never
     interleave and numbers stay gap-free. Returns the new invoice ids.
@@ -60,6 +61,8 @@ def renewals_generate(*, today: dt.date, days_ahead: int, batch_size: int = 20_0
     rates = {str(rate.country): rate for rate in TaxRate.objects.all()}
     write = _renewals_insert_sql if connection.vendor == "postgresql" else _renewals_insert_orm
     created: list[int] = []
+    # Each customer's tax and snapshot once per run, not once per batch they appear in.
+    customers: dict[int, _RenewalCustomer] = {}
     # Keyset batches: each one starts after the last service of the one before, so the
     # services just invoiced are not read again and probed against their new lines
     # (docs/benchmarks.md, "Where the time went").
@@ -74,13 +77,15 @@ def renewals_generate(*, today: dt.date, days_ahead: int, batch_size: int = 20_0
             if not batch:
                 return created
             after = batch[-1][0]
+            user_ids = {user_id for _, user_id in batch}
             users = User.objects.select_related("billing_account").in_bulk(
-                {user_id for _, user_id in batch}
+                user_ids - customers.keys()
             )
+            customers.update((pk, _renewal_customer(user, rates)) for pk, user in users.items())
             first = numbers_take(series="INV", year=today.year, count=len(batch))
             made = write(
                 service_ids=[pk for pk, _ in batch],
-                customers=[_renewal_customer(user, rates) for user in users.values()],
+                customers=[customers[user_id] for user_id in user_ids],
                 first=first,
                 today=today,
             )
