@@ -4,7 +4,9 @@
 OnePanel's WSGI application in-process (config.wsgi, as gunicorn does, no test client)
 with the bench customer's session cookie, and prints per page: the queries of one
 request, and the CPU time (process time, not wall clock) per request. `--cprofile`
-prints each page's 25 costliest functions (cumulative).
+prints each page's 25 costliest functions (cumulative). `--without MIDDLEWARE` (a dotted
+path, repeatable) serves the pages with that middleware left out, so the difference
+is its share.
 
 `--instructions` gives a figure that does not move with the load of a shared machine:
 the instructions one request executes (valgrind's `Ir`), counted by callgrind around
@@ -77,6 +79,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--instructions", action="store_true", help="count under callgrind")
     parser.add_argument("--only", action="append", help="a word of the page's label")
     parser.add_argument("--bare", action="store_true", help="bare Django (benchmarks.bare)")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="MIDDLEWARE",
+        help="leave out a middleware (its dotted path): its share is the difference",
+    )
     options = parser.parse_args(argv)
     if options.instructions and "PROFILE_CALLGRIND_LIBRARY" not in os.environ:
         return under_callgrind("benchmarks.profile", argv, options.requests)
@@ -92,6 +101,14 @@ def main(argv: list[str]) -> int:
 
     from config.wsgi import application
 
+    if options.without:
+        from django.core.handlers.wsgi import WSGIHandler
+
+        unknown = set(options.without) - set(settings.MIDDLEWARE)
+        if unknown:
+            parser.error(f"not in MIDDLEWARE: {', '.join(sorted(unknown))}")
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m not in options.without]
+        application = WSGIHandler()
     from .pages import bench_customer, pages, signed_in_client
 
     user = bench_customer()
