@@ -1,4 +1,12 @@
-"""allauth's user-session activity tracking, at most once per interval per session.
+"""Who is signed in, from the session's entry; and allauth's user-session activity
+tracking, at most once per interval per session.
+
+AuthenticationMiddleware is Django's, with request.user taken from the copy of the
+customer kept in the session's cache entry (accounts.session_store): one Redis read
+for both, no query. Django's `auth.get_user` still decides, with the copy handed to
+the backend the session names, so the password-hash check, inactive customers and
+the fallback secret keys behave exactly as in Django.
+
 
 allauth's own UserSessionsMiddleware opens a transaction, reads the session row and
 the user and writes the row back on every signed-in request. This one does the same
@@ -19,11 +27,51 @@ from allauth.account.adapter import get_adapter
 from allauth.usersessions import app_settings
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import SimpleLazyObject
 
+from .backends import providing, snapshot_load
 from .models import User
+from .session_store import SessionStore
 
 SESSION_KEY = "_usersession_tracked"
+
+
+def signed_in_user(request: HttpRequest) -> User | AnonymousUser:
+    """request.user: Django's get_user, given the customer from the session's entry, or
+    from the database (then kept in the entry for the next requests)."""
+    session = request.session
+    try:
+        user_id = User._meta.pk.to_python(session[auth.SESSION_KEY])
+    except (KeyError, ValidationError):
+        return auth.get_user(request)
+    store = session if isinstance(session, SessionStore) else None
+    snapshot = store.user_snapshot(user_id) if store else None
+    loaded = snapshot is None
+    if loaded:
+        snapshot = snapshot_load(user_id)
+    with providing(snapshot.user() if snapshot else None):
+        user = auth.get_user(request)
+    if loaded and store and snapshot and user.is_authenticated and user.pk == user_id:
+        store.user_snapshot_keep(snapshot)
+    return user
+
+
+class AuthenticationMiddleware(DjangoAuthentication):
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _cached(request))  # type: ignore[assignment]
+
+
+def _cached(request: HttpRequest) -> User | AnonymousUser:
+    # Django's login() and logout() set request.user; _cached_user is Django's name.
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = signed_in_user(request)  # type: ignore[attr-defined]
+    return request._cached_user  # type: ignore[attr-defined, no-any-return]
 
 
 def _fingerprint(request: HttpRequest) -> str:

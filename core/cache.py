@@ -3,9 +3,10 @@ every write is dropped (with one warning a minute), so pages keep working on the
 database alone instead of answering 500.
 
 What that means for the things kept in the cache:
-- sessions are `cached_db`: they are read from and written to PostgreSQL meanwhile;
-- the cached user (accounts.backends) and the other read-through caches fall back to
-  their queries;
+- sessions (accounts.session_store, Django's `cached_db` with the customer kept in the
+  entry) are read from and written to PostgreSQL meanwhile, and the customer comes from
+  the database on every request;
+- the other read-through caches fall back to their queries;
 - allauth's rate limits and our own per-address ceilings do not count while Redis is
   down (they fail open; `add` answers True so allauth's cache lock does not spin).
 """
@@ -16,8 +17,10 @@ import logging
 import time
 from typing import Any
 
+from django.core.cache import BaseCache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -51,12 +54,51 @@ class FailSoftRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
+        self._scripts: dict[str, Script] = {}
 
     def _unreachable(self, operation: str, error: Exception) -> None:
         now = time.monotonic()
         if now - FailSoftRedisCache._last_warning >= WARN_EVERY_SECONDS:
             FailSoftRedisCache._last_warning = now
             logger.warning("Redis cache unreachable (%s: %s): failing soft.", operation, error)
+
+    # Raw access, for callers that keep a format of their own (accounts.session_store):
+    # keys are made with make_key() by the caller, values are bytes, and Django's
+    # per-call key validation and int-or-pickle decoding are skipped (a third of a
+    # cache read's instructions on a signed-in request).
+
+    def get_raw(self, made_key: str) -> bytes | None:
+        """The bytes under a made key, or None (missing, or Redis unreachable)."""
+        try:
+            value = self._cache.get_client(made_key).get(made_key)
+        except UNREACHABLE as error:
+            self._unreachable("get", error)
+            return None
+        return value if isinstance(value, bytes) else None
+
+    def set_raw(self, made_key: str, value: bytes, timeout: int) -> None:
+        """Writes bytes for `timeout` seconds (0 or less deletes, as Django's set does)."""
+        try:
+            client = self._cache.get_client(made_key, write=True)
+            if timeout > 0:
+                client.set(made_key, value, ex=timeout)
+            else:
+                client.delete(made_key)
+        except UNREACHABLE as error:
+            self._unreachable("set", error)
+
+    def run_script(self, lua: str, keys: list[str], args: list[Any]) -> Any:
+        """Runs a Lua script atomically in Redis (sent once, then called by its SHA1);
+        None when Redis is unreachable."""
+        try:
+            client = self._cache.get_client(write=True)
+            script = self._scripts.get(lua)
+            if script is None:
+                script = self._scripts[lua] = client.register_script(lua)
+            return script(keys=keys, args=args, client=client)
+        except UNREACHABLE as error:
+            self._unreachable("script", error)
+            return None
 
     def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
         try:
@@ -138,3 +180,8 @@ class FailSoftRedisCache(RedisCache):
             super().clear()
         except UNREACHABLE as error:
             self._unreachable("clear", error)
+
+
+def redis_cache(cache: BaseCache) -> FailSoftRedisCache | None:
+    """The cache as our Redis cache, or None (the embedded default's local memory)."""
+    return cache if isinstance(cache, FailSoftRedisCache) else None
