@@ -42,7 +42,7 @@ from .session_store import SessionStore
 SESSION_KEY = "_usersession_tracked"
 
 
-def signed_in_user(request: HttpRequest) -> User | AnonymousUser:
+def user_from_session(request: HttpRequest) -> User | AnonymousUser:
     """request.user: Django's get_user, given the customer from the session's entry, or
     from the database (then kept in the entry for the next requests)."""
     session = request.session
@@ -71,7 +71,7 @@ class AuthenticationMiddleware(DjangoAuthentication):
 def _cached(request: HttpRequest) -> User | AnonymousUser:
     # Django's login() and logout() set request.user; _cached_user is Django's name.
     if not hasattr(request, "_cached_user"):
-        request._cached_user = signed_in_user(request)  # type: ignore[attr-defined]
+        request._cached_user = user_from_session(request)  # type: ignore[attr-defined]
     return request._cached_user  # type: ignore[attr-defined, no-any-return]
 
 

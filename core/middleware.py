@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
 
-from django.contrib.auth import SESSION_KEY
+from auditlog import get_logentry_model
+from auditlog.cid import correlation_id
+from auditlog.context import auditlog_value
+from auditlog.middleware import AuditlogMiddleware as AuditlogDefaults
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.db.models.signals import pre_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -64,3 +72,52 @@ class FriendlyMethodNotAllowedMiddleware:
         page = render(request, "405.html", status=405)
         page["Allow"] = response["Allow"]
         return page
+
+
+_audited_request: ContextVar[HttpRequest | None] = ContextVar("core_audited_request", default=None)
+# auditlog's context while a request of ours decides; set_actor() replaces it.
+_OURS = {"signal_duid": ("core-audited-request", 0)}
+
+
+class AuditlogMiddleware:
+    """django-auditlog's middleware, paid for only by a request that writes an entry.
+
+    auditlog's own connects a pre_save receiver for its LogEntry on every request and
+    disconnects it afterwards, reads the correlation header through request.headers and
+    loads request.user up front: 0.30 M instructions of an anonymous bare view, 0.20 M
+    signed in (benchmarks.profile --without). Here one receiver is connected once and a
+    request only sets a context variable; the actor (request.user), address and port
+    are read when an entry is saved, as auditlog's receiver sets them. Inside
+    auditlog's own set_actor() its receiver decides, as it did before.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        pre_save.connect(
+            _fill_entry, sender=get_logentry_model(), dispatch_uid="core-audited-request"
+        )
+        # auditlog.conf gives both settings their defaults; django-stubs does not know them.
+        header = getattr(settings, "AUDITLOG_CID_HEADER", "")
+        self._correlation_meta = "HTTP_" + header.upper().replace("-", "_") if header else ""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not getattr(settings, "AUDITLOG_CID_GETTER", None):
+            correlation_id.set(request.META.get(self._correlation_meta))
+        token, context = _audited_request.set(request), auditlog_value.set(_OURS)
+        try:
+            return self.get_response(request)
+        finally:
+            auditlog_value.reset(context)
+            _audited_request.reset(token)
+
+
+def _fill_entry(sender: type[Any], instance: Any, **kwargs: object) -> None:
+    request = _audited_request.get()
+    if request is None or auditlog_value.get(None) is not _OURS:
+        return
+    actor = getattr(request, "user", None)
+    if instance.actor is None and isinstance(actor, get_user_model()) and actor.is_authenticated:
+        instance.actor = actor
+        instance.actor_email = getattr(actor, "email", None)
+    instance.remote_addr = AuditlogDefaults._get_remote_addr(request)
+    instance.remote_port = AuditlogDefaults._get_remote_port(request)

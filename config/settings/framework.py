@@ -78,8 +78,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, with the customer from the session's cache entry (one Redis read for both).
     "accounts.middleware.AuthenticationMiddleware",
-    # Names the signed-in staff member as the actor of every audit entry a request writes.
-    "auditlog.middleware.AuditlogMiddleware",
+    # Names the signed-in staff member as the actor of every audit entry a request writes
+    # (django-auditlog's, without its per-request cost).
+    "core.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
