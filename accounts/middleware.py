@@ -110,7 +110,7 @@ class UserSessionsMiddleware:
             app_settings.TRACK_ACTIVITY
             and hasattr(request, "session")
             and request.session.session_key
-            and request.user.is_authenticated
+            and auth.SESSION_KEY in request.session
         ):
             self._track(request)
         return self.get_response(request)
@@ -125,6 +125,10 @@ class UserSessionsMiddleware:
             and tracked[1] == fingerprint
             and 0 <= now - tracked[0] < settings.USERSESSIONS_ACTIVITY_INTERVAL
         ):
+            return
+        # Only a write needs to know who is signed in: an ordinary request leaves
+        # request.user unloaded for the view to load, or not.
+        if not request.user.is_authenticated:
             return
         UserSession.objects.create_from_request(request)
         request.session[SESSION_KEY] = [now, fingerprint]
