@@ -304,3 +304,32 @@ def draft(kind="privacy", version=2, body="## New section\n\nWe changed things."
 # --- Notifications: the Twilio test sender ---
 
 FROM_NUMBER = "+15005550006"
+
+
+def product_admin_form(product, **changes: str) -> dict[str, str]:
+    """What the admin's product page posts back unchanged (the product and its price
+    inline, amounts in major units as staff type them), with `changes` on top."""
+    prices = list(product.prices.order_by("pk"))
+    data = {
+        "name": product.name,
+        "slug": product.slug,
+        "kind": product.kind,
+        "category": product.category,
+        "description": product.description,
+        "sort_order": str(product.sort_order),
+        "is_active": "on",
+        "prices-TOTAL_FORMS": str(len(prices)),
+        "prices-INITIAL_FORMS": str(len(prices)),
+        "prices-MIN_NUM_FORMS": "0",
+        "prices-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(prices):
+        data |= {
+            f"prices-{index}-id": str(row.pk),
+            f"prices-{index}-product": str(product.pk),
+            f"prices-{index}-currency": row.currency,
+            f"prices-{index}-cycle": row.cycle,
+            f"prices-{index}-amount": f"{row.amount / 100:.2f}",
+            f"prices-{index}-setup_fee": f"{row.setup_fee / 100:.2f}",
+        }
+    return data | changes

@@ -10,6 +10,7 @@ from django.urls import reverse
 from billing.models import CreditNote, Payment, PaymentStatus, Price
 from billing.personal_data import export
 from core.personal import category_value
+from tests.helpers import product_admin_form
 
 
 @pytest.fixture
@@ -79,30 +80,8 @@ def test_staff_type_prices_in_major_units(staff, plan):
     page = staff.get(url)
     assert 'value="50.00"' in page.text and 'value="10.00"' in page.text
 
-    prices = list(plan.prices.order_by("pk"))
-    data = {
-        "name": plan.name,
-        "slug": plan.slug,
-        "kind": plan.kind,
-        "description": plan.description,
-        "sort_order": plan.sort_order,
-        "is_active": "on",
-        "prices-TOTAL_FORMS": str(len(prices)),
-        "prices-INITIAL_FORMS": str(len(prices)),
-        "prices-MIN_NUM_FORMS": "0",
-        "prices-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(prices):
-        data |= {
-            f"prices-{index}-id": str(row.pk),
-            f"prices-{index}-product": str(plan.pk),
-            f"prices-{index}-currency": row.currency,
-            f"prices-{index}-cycle": row.cycle,
-            f"prices-{index}-amount": f"{row.amount / 100:.2f}",
-            f"prices-{index}-setup_fee": f"{row.setup_fee / 100:.2f}",
-        }
-    yearly = prices.index(price)
-    data[f"prices-{yearly}-amount"] = "47.90"
+    yearly = list(plan.prices.order_by("pk")).index(price)
+    data = product_admin_form(plan, **{f"prices-{yearly}-amount": "47.90"})
 
     response = staff.post(url, data)
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from billing.catalogue import VERSION_KEY
 from billing.models import Price
 from tests.factories import PriceFactory, ProductFactory, TaxRateFactory
+from tests.helpers import product_admin_form
 
 
 @pytest.fixture
@@ -27,33 +28,6 @@ def staff(charlie):
     return client
 
 
-def _price_form(plan, **changes: str) -> dict[str, str]:
-    prices = list(plan.prices.order_by("pk"))
-    data = {
-        "name": plan.name,
-        "slug": plan.slug,
-        "kind": plan.kind,
-        "category": plan.category,
-        "description": plan.description,
-        "sort_order": str(plan.sort_order),
-        "is_active": "on",
-        "prices-TOTAL_FORMS": str(len(prices)),
-        "prices-INITIAL_FORMS": str(len(prices)),
-        "prices-MIN_NUM_FORMS": "0",
-        "prices-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(prices):
-        data |= {
-            f"prices-{index}-id": str(row.pk),
-            f"prices-{index}-product": str(plan.pk),
-            f"prices-{index}-currency": row.currency,
-            f"prices-{index}-cycle": row.cycle,
-            f"prices-{index}-amount": f"{row.amount / 100:.2f}",
-            f"prices-{index}-setup_fee": f"{row.setup_fee / 100:.2f}",
-        }
-    return data | changes
-
-
 def test_it_reads_the_catalogue_once_and_then_not_again(client, plan, django_assert_num_queries):
     client.get(reverse("billing:plans"))
 
@@ -68,7 +42,7 @@ def test_a_price_staff_change_in_the_admin_shows_on_the_next_page(client, staff,
 
     response = staff.post(
         reverse("admin:billing_product_change", args=[plan.pk]),
-        _price_form(plan, **{"prices-0-amount": "7.50", "name": "Starter plus"}),
+        product_admin_form(plan, **{"prices-0-amount": "7.50", "name": "Starter plus"}),
     )
 
     assert response.status_code == 302
