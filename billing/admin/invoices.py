@@ -3,6 +3,8 @@ credit notes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -188,15 +190,12 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
 
     @admin.action(description="Mark paid (money received outside Stripe)", permissions=["change"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        done = 0
-        for invoice in queryset:
-            before = invoice.status
-            try:
-                done += manual_payments.invoice_mark_paid_outside_stripe(invoice=invoice)
-            except ApplicationError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-            else:
-                audit_status_change(invoice=invoice, before=before, note="Marked paid by staff")
+        done = self._each(
+            request,
+            queryset,
+            manual_payments.invoice_mark_paid_outside_stripe,
+            note="Marked paid by staff",
+        )
         self.message_user(request, f"{done} invoice(s) marked paid.", messages.SUCCESS)
 
     @admin.action(
@@ -226,16 +225,31 @@ class InvoiceAdmin(admin.ModelAdmin[Invoice]):
         description="Cancel (unpaid only; the services it bills end)", permissions=["change"]
     )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        done = self._each(
+            request, queryset, manual_payments.invoice_cancel, note="Cancelled by staff"
+        )
+        self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Invoice],
+        service: Callable[..., int],
+        *,
+        note: str,
+    ) -> int:
+        """Run a bulk action's service on each invoice: a refusal is shown and the rest go
+        on; each change is audited. Returns how many invoices the service changed."""
         done = 0
         for invoice in queryset:
             before = invoice.status
             try:
-                done += manual_payments.invoice_cancel(invoice=invoice)
+                done += service(invoice=invoice)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
-                audit_status_change(invoice=invoice, before=before, note="Cancelled by staff")
-        self.message_user(request, f"{done} invoice(s) cancelled.", messages.SUCCESS)
+                audit_status_change(invoice=invoice, before=before, note=note)
+        return done
 
 
 @admin.register(CreditNote)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from billing.audit import invoice_audit_trail
 from billing.models import InvoiceStatus, ServiceStatus, StripeEvent
 from tests.factories import PaymentMethodFactory, StripeEventFactory
 
@@ -52,6 +53,25 @@ def test_staff_mark_an_invoice_paid_once(client, charlie, alice_invoice):
     alice_invoice.refresh_from_db()
     assert alice_invoice.status == InvoiceStatus.PAID
     assert alice_invoice.order.services.get().status == ServiceStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("action", "note", "after"),
+    [
+        ("mark_paid", "Marked paid by staff", InvoiceStatus.PAID),
+        ("cancel", "Cancelled by staff", InvoiceStatus.CANCELLED),
+    ],
+)
+def test_a_bulk_action_leaves_an_audit_entry_naming_the_staff_member(
+    client, charlie, alice_invoice, action, note, after
+):
+    before = alice_invoice.status
+    client.force_login(charlie)
+    _action(client, action, alice_invoice)
+
+    [row] = [row for row in invoice_audit_trail(alice_invoice) if row.what.endswith(note)]
+    assert row.who == f"{charlie.get_full_name()} <{charlie.email}>"
+    assert row.changes == f"status: {before} → {after}"
 
 
 def test_staff_cancel_an_unpaid_invoice(client, charlie, alice_invoice):
