@@ -84,5 +84,7 @@ def serve(panel: FakePanel) -> ThreadingHTTPServer:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     panel.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # serve_forever checks for shutdown() between polls: at its default 0.5 s every
+    # test that used the panel waited ~0.4 s in teardown (issue 9).
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     return server
