@@ -20,4 +20,9 @@ class AccountsConfig(AppConfig):
         user_logged_in.connect(mark_tracked_at_login, dispatch_uid="accounts-session-tracked")
         # Changes to a customer's account (by staff in the admin, or by themselves) are
         # audited; the password hash and the sign-in time are not changes worth an entry.
-        auditlog.register(User, exclude_fields=["password", "last_login"])
+        # Nor are the other apps' rows pointing at the customer: on a create or a delete
+        # auditlog would read each reverse one-to-one (a query each: billing account,
+        # notification preferences) and note every reverse foreign key's manager as a
+        # "change" ("billing.Invoice.None").
+        reverse = [f.name for f in User._meta.get_fields() if f.auto_created and not f.concrete]
+        auditlog.register(User, exclude_fields=["password", "last_login", *reverse])

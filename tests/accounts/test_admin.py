@@ -83,3 +83,23 @@ def test_choosing_a_country_lists_only_its_customers(client, charlie):
     assert "fr@example.com" in response.text
     assert "gb@example.com" not in response.text
     assert '<option value="?country__exact=FR" selected>France</option>' in response.text
+
+
+def test_a_new_customers_audit_entry_lists_their_own_fields_without_reading_other_apps(
+    db, django_assert_num_queries
+):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from accounts.models import User
+
+    ContentType.objects.get_for_model(User)  # cached from here on, as in a warm process
+    customer = User(email="audited@example.com", full_name="Audited Customer")
+    # The INSERT and the entry's: no read of the billing account or the notification
+    # preferences pointing at the customer.
+    with django_assert_num_queries(2):
+        customer.save()
+
+    changed = set(LogEntry.objects.get_for_object(customer).get().changes_dict)
+    own = {field.name for field in User._meta.concrete_fields} - {"password", "last_login"}
+    assert changed <= own and {"email", "full_name"} <= changed
