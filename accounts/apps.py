@@ -9,13 +9,17 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import user_logged_in
         from auditlog.registry import auditlog
+        from django.contrib.auth import signals as auth_signals
 
-        from .backends import forget_changed_user
+        from .backends import forget_changed_user, update_last_login
         from .middleware import mark_tracked_at_login
         from .models import User
 
         post_save.connect(forget_changed_user, sender=User, dispatch_uid="accounts-user-cache")
         post_delete.connect(forget_changed_user, sender=User, dispatch_uid="accounts-user-cache")
+        # Django's own, in place (same dispatch_uid), minus auditlog's read (backends).
+        auth_signals.user_logged_in.disconnect(dispatch_uid="update_last_login")
+        auth_signals.user_logged_in.connect(update_last_login, dispatch_uid="update_last_login")
         # Connected after allauth.usersessions' own receiver (INSTALLED_APPS order).
         user_logged_in.connect(mark_tracked_at_login, dispatch_uid="accounts-session-tracked")
         # Changes to a customer's account (by staff in the admin, or by themselves) are

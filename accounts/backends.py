@@ -31,9 +31,11 @@ from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import update_last_login as django_update_last_login
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models.base import ModelState
@@ -177,3 +179,11 @@ class AuthenticationBackend(AllauthBackend):  # type: ignore[misc]  # allauth sh
 def forget_changed_user(sender: type[User], instance: User, **kwargs: object) -> None:
     """post_save/post_delete receiver: every session reads the customer afresh."""
     cached_user_forget(user_id=instance.pk)
+
+
+def update_last_login(sender: type[User], user: User, **kwargs: object) -> None:
+    """Django's user_logged_in receiver, without auditlog's read of the row before the
+    save: last_login is left out of the customer's audit entries, so that read (one
+    query per sign-in) could never lead to an entry. The save's other receivers run."""
+    with disable_auditlog():
+        django_update_last_login(sender, user, **kwargs)

@@ -86,3 +86,18 @@ def test_a_recovery_code_completes_sign_in_once(client, alice):
     assert client.get(reverse("core:dashboard")).status_code == 200
     recovery = Authenticator.objects.get(user=alice, type=Authenticator.Type.RECOVERY_CODES)
     assert codes[0] not in recovery.wrap().get_unused_codes()
+
+
+def test_a_sign_in_records_its_time_without_reading_the_customer_again(client, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = _login(client, "alice@example.com")
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.last_login is not None
+    # The password check's read, and no second one before the last_login UPDATE.
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "accounts_user"."id"')]
+    assert len(reads) == 1, reads
