@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import math
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -171,10 +173,15 @@ def gunicorn(
         process.wait(timeout=30)
 
 
-def wrk(port: int, path: str, *, cookie: str, duration: int, connections: int) -> Load:
+def wrk(port: int, path: str, *, cookie: str, duration: float, connections: int) -> Load:
+    """wrk on one page for `duration` seconds. wrk counts its duration in whole seconds;
+    a shorter run (the tests': they check the harness, not the figures) starts wrk for one
+    second and ends it early with SIGINT, which wrk answers by stopping its threads and
+    reporting what it measured, over the time it really ran, as at the end of a run."""
+    whole_seconds = math.ceil(duration)
     command = [
         "wrk",
-        f"--duration={duration}s",
+        f"--duration={whole_seconds}s",
         f"--connections={connections}",
         "--threads=2",
         "--timeout=5s",
@@ -182,12 +189,21 @@ def wrk(port: int, path: str, *, cookie: str, duration: int, connections: int) -
     ]
     if cookie:
         command += ["--header", f"Cookie: {cookie}"]
-    output = subprocess.run(  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603
         [*command, f"http://127.0.0.1:{port}{path}"],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=True,
-    ).stdout
+    )
+    early_stop = None if duration == whole_seconds else duration
+    try:
+        output, errors = process.communicate(timeout=early_stop)
+    except subprocess.TimeoutExpired:
+        # Before its threads are running wrk ignores SIGINT: it then runs its second.
+        process.send_signal(signal.SIGINT)
+        output, errors = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, output, errors)
     line = next(line for line in output.splitlines() if line.startswith("WRK "))
     return Load(**json.loads(line[4:]))
 
@@ -328,7 +344,7 @@ def signed_in_client(user: User) -> Client:
     return client
 
 
-def rows(*, duration: int, connections: int, repeat: int) -> list[Row]:
+def rows(*, duration: float, connections: int, repeat: int, workers: int = WORKERS) -> list[Row]:
     user = bench_customer()
     client = signed_in_client(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
@@ -340,11 +356,11 @@ def rows(*, duration: int, connections: int, repeat: int) -> list[Row]:
     }
     runs: dict[str, list[tuple[Load, float]]] = {page.label: [] for page in listed}
     for _ in range(repeat):
-        with gunicorn("benchmarks.bare:application", recycle=False) as port:
+        with gunicorn("benchmarks.bare:application", workers=workers, recycle=False) as port:
             _get(port, "/bench/ok")
             bare = wrk(port, "/bench/ok", cookie="", duration=duration, connections=connections)
         runs[listed[0].label].append((bare, 1.0))
-        with gunicorn("config.wsgi", recycle=False) as port:
+        with gunicorn("config.wsgi", workers=workers, recycle=False) as port:
             for page in listed[1:]:
                 page_cookie = cookie if page.signed_in else ""
                 status = _get(port, page.path, page_cookie)
