@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -12,6 +13,15 @@ from billing.models import BillingAccount, PaymentMethod
 from billing.services.cards import card_save
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def another_save_waits_for_our_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT FROM pg_stat_activity"
+            " WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid)))"
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def test_two_saves_of_one_new_card_at_once_keep_one_card(alice, monkeypatch):
@@ -27,15 +37,22 @@ def test_two_saves_of_one_new_card_at_once_keep_one_card(alice, monkeypatch):
         fingerprint="fpRace",
         three_d_secure_supported=True,
     )
-    # Both saves reach the insert together unless something makes one wait for the other.
-    both_checked = threading.Barrier(2)
+    # Both saves reach the insert together unless something makes one wait for the other:
+    # the first there waits until the second arrives too, or until the second is seen
+    # waiting for a lock the first holds (then it goes on alone).
+    at_insert: list[str] = []
+    arrivals = threading.Condition()
     create = PaymentMethod.objects.create
 
     def create_when_both_checked(**values):
-        try:
-            both_checked.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass  # the other save is waiting for our lock: go on alone
+        with arrivals:
+            at_insert.append(threading.current_thread().name)
+            arrivals.notify_all()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not another_save_waits_for_our_lock():
+            with arrivals:
+                if arrivals.wait_for(lambda: len(at_insert) == 2, timeout=0.01):
+                    break
         return create(**values)
 
     monkeypatch.setattr(PaymentMethod.objects, "create", create_when_both_checked)
