@@ -68,6 +68,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             " and REDIS_URL at running servers (see README.md, 'Running the tests').",
             returncode=3,
         )
+    _start_template(session.config)
 
 
 def _template_name() -> str:
@@ -76,15 +77,65 @@ def _template_name() -> str:
     return f"test_{settings.DATABASES['default']['NAME']}_template"
 
 
+def _create_template(ready: str) -> None:
+    """Migrates the template database and writes the marker saying it is there."""
+    from django.conf import settings
+    from django.db import connections
+
+    default = connections["default"]
+    test_name = default.settings_dict["TEST"]["NAME"]
+    original_name = default.settings_dict["NAME"]
+    default.settings_dict["TEST"]["NAME"] = _template_name()
+    try:
+        default.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    finally:
+        # CREATE DATABASE ... TEMPLATE needs no connection to the template.
+        default.close()
+        default.settings_dict["NAME"] = original_name
+        default.settings_dict["TEST"]["NAME"] = test_name
+        settings.DATABASES["default"]["NAME"] = original_name
+    with open(ready, "w") as marker:
+        marker.write(_template_name())
+
+
+def _start_template(config: pytest.Config) -> None:
+    """The xdist controller migrates the workers' template database in a thread, while the
+    workers start and collect the suite (about 10 s each on the 2-core machine), instead of
+    the first worker's first database test doing it while the other worker waits on the
+    lock. The controller holds the lock until the template is ready; if it fails, the
+    first worker migrates it (django_db_modify_db_settings)."""
+    import threading
+
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    ready = os.environ.get(TEMPLATE_READY)
+    if hasattr(config, "workerinput") or not ready or not getattr(config.option, "numprocesses", 0):
+        return
+    if config.getoption("reuse_db") or connections["default"].vendor != "postgresql":
+        return
+    lock = open(ready + ".lock", "w")  # noqa: SIM115 (closed by the thread)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+    def create() -> None:
+        try:
+            with config.stash[blocking_manager_key].unblock():
+                _create_template(ready)
+        finally:
+            lock.close()  # releases the lock
+
+    threading.Thread(target=create, name="template-database", daemon=True).start()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(
     django_db_modify_db_settings_parallel_suffix, django_db_keepdb, django_db_blocker
 ):
-    """Under pytest-xdist the first worker migrates one template database; every worker
-    then creates its databases (default and the replica) as copies of it (CREATE DATABASE
-    ... TEMPLATE), so a run migrates once instead of twice per worker (3.5 s of CPU
-    and about 100 transactions each). Django's migrate then finds nothing to apply.
-    The controller drops the template at the end (pytest_sessionfinish)."""
+    """Under pytest-xdist every worker creates its databases (default and the replica) as
+    copies of one migrated template database (CREATE DATABASE ... TEMPLATE), so a run
+    migrates once instead of twice per worker (3.5 s of CPU and about 100 transactions
+    each); Django's migrate then finds nothing to apply. The controller migrates the
+    template (_start_template) and drops it at the end (pytest_sessionfinish)."""
     from django.db import connections
 
     ready = os.environ.get(TEMPLATE_READY)
@@ -93,27 +144,12 @@ def django_db_modify_db_settings(
         return
     if default.vendor != "postgresql":
         return
-    template = _template_name()
     with open(ready + ".lock", "w") as lock, django_db_blocker.unblock():
         fcntl.flock(lock, fcntl.LOCK_EX)  # one worker at a time; released on close
         if not os.path.exists(ready):
-            worker_test_name = default.settings_dict["TEST"]["NAME"]
-            original_name = default.settings_dict["NAME"]
-            default.settings_dict["TEST"]["NAME"] = template
-            try:
-                default.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-            finally:
-                # CREATE DATABASE ... TEMPLATE needs no connection to the template.
-                default.close()
-                default.settings_dict["NAME"] = original_name
-                default.settings_dict["TEST"]["NAME"] = worker_test_name
-                from django.conf import settings
-
-                settings.DATABASES["default"]["NAME"] = original_name
-            with open(ready, "w") as marker:
-                marker.write(template)
+            _create_template(ready)
     for alias in connections:
-        connections[alias].settings_dict["TEST"]["TEMPLATE"] = template
+        connections[alias].settings_dict["TEST"]["TEMPLATE"] = _template_name()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
