@@ -6,6 +6,7 @@ environment (GUNICORN_BIND, WEB_CONCURRENCY, GUNICORN_TIMEOUT, LOG_FORMAT).
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -63,6 +64,16 @@ class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type i
 
 
 logger_class = RedactingLogger
+
+
+def post_worker_init(worker: Any) -> None:
+    """Moves what loading the app made (Django and our modules, some 170,000 objects the
+    collector tracks) out of its sight: they live as long as the worker, yet every full
+    collection walked them, and at exit Python's final collections did, for 0.9 s of CPU
+    per worker (on each deploy, and each max_requests replacement). Frozen, a worker
+    exits in a tenth of that; what a request allocates is collected as before."""
+    gc.freeze()
+
 
 if os.environ.get("LOG_FORMAT", "plain") == "json":
     # The same JSON lines as Django's own logging (config/settings/framework.py).
