@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 import requests
@@ -34,6 +35,19 @@ class App:
 
     def log(self) -> str:
         return "".join(self.output)
+
+    def log_once_written(self, start: int, *texts: str, timeout: float = 30) -> str:
+        """What the app wrote since output line `start`, once every one of `texts` is in
+        it: gunicorn writes an access line after its response, the reader thread passes
+        lines on a moment later."""
+        deadline = time.monotonic() + timeout
+        while True:
+            written = "".join(self.output[start:])
+            if all(text in written for text in texts):
+                return written
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Not logged within {timeout} s: {texts}\n{written}")
+            time.sleep(0.02)
 
     def client(self, ip: str = CLIENT_IP) -> Client:
         return Client(self.url, ip=ip)
