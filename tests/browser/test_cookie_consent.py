@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page
@@ -193,8 +194,11 @@ def test_accept_all_turns_on_measurements_and_the_google_tag(page, live_server, 
     assert any(
         u.startswith("https://www.googletagmanager.com/gtag/js?id=G-TEST123") for u in watch.urls
     )
-    page.wait_for_timeout(200)
-    assert PageTiming.objects.filter(path="/privacy/").exists()
+    # The beacon has left the page; its row is written once the live server has served it.
+    deadline = time.monotonic() + 10
+    while not PageTiming.objects.filter(path="/privacy/").exists():
+        assert time.monotonic() < deadline, "the page timing beacon was never recorded"
+        time.sleep(0.05)
 
 
 def test_a_change_of_mind_from_the_footer_stops_everything_at_once(

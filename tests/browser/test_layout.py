@@ -45,14 +45,12 @@ LINES = """(el) => {
 }"""
 
 
-def _context(browser, live_server, width, user=None):
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": 900}
-    )
+def _page(new_page, live_server, width, user=None):
+    page = new_page(viewport={"width": width, "height": 900})
     if user is not None:
         client = Client()
         client.force_login(user)
-        context.add_cookies(
+        page.context.add_cookies(
             [
                 {
                     "name": "sessionid",
@@ -61,9 +59,7 @@ def _context(browser, live_server, width, user=None):
                 }
             ]
         )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
+    return page
 
 
 def _shot(page, name: str, width: int) -> None:
@@ -78,9 +74,9 @@ def _shot(page, name: str, width: int) -> None:
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_plans_page_and_the_cart_fit_the_screen(browser, live_server, width):
+def test_the_plans_page_and_the_cart_fit_the_screen(new_page, live_server, width):
     call_command("seed_catalogue", stdout=io.StringIO())
-    context, page = _context(browser, live_server, width)
+    page = _page(new_page, live_server, width)
 
     page.goto("/plans/?cycle=yearly")
     _shot(page, "plans", width)
@@ -98,12 +94,11 @@ def test_the_plans_page_and_the_cart_fit_the_screen(browser, live_server, width)
         "Extra backups",
     ]
     _shot(page, "cart", width)
-    context.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_staff_overview_and_a_customer_page_fit_the_screen(
-    browser, live_server, charlie, alice, width
+    new_page, live_server, charlie, alice, width
 ):
     call_command("seed_catalogue", stdout=io.StringIO())
     starter = Product.objects.get(slug="starter")
@@ -111,7 +106,7 @@ def test_the_staff_overview_and_a_customer_page_fit_the_screen(
         order_place(
             user=user, lines=[CartLine(product_id=starter.pk, cycle="monthly")], currency="EUR"
         )
-    context, page = _context(browser, live_server, width, user=charlie)
+    page = _page(new_page, live_server, width, user=charlie)
 
     page.goto("/admin/")
     assert page.get_by_role("heading", name="The business today").count() == 1
@@ -120,4 +115,3 @@ def test_the_staff_overview_and_a_customer_page_fit_the_screen(
     page.goto(f"/admin/accounts/user/{alice.pk}/change/")
     assert page.get_by_role("heading", name="Addresses (2)").count() == 1
     _shot(page, "customer-page", width)
-    context.close()

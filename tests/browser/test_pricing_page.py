@@ -19,14 +19,9 @@ SCREENSHOTS = Path(
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_pricing_page_reads_as_one_screen_of_plans_at_desktop_and_phone_width(
-    browser, live_server, width
-):
+def test_the_pricing_page_reads_as_one_screen_of_plans_at_desktop_and_phone_width(new_page, width):
     call_command("seed_catalogue", stdout=io.StringIO())
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": 900}
-    )
-    page = context.new_page()
+    page = new_page(viewport={"width": width, "height": 900})
     page.goto("/plans/?cycle=yearly")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -44,4 +39,3 @@ def test_the_pricing_page_reads_as_one_screen_of_plans_at_desktop_and_phone_widt
     assert title and cart and abs(cart["y"] - title["y"]) < title["height"]
     # No sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    context.close()

@@ -26,12 +26,8 @@ def departments(transactional_db) -> None:
 
 
 @pytest.fixture
-def phone_page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def phone_page(new_page):
+    return new_page(viewport={"width": 390, "height": 844})
 
 
 def test_a_customer_opens_a_ticket_with_a_file_on_a_phone(phone_page, alice, departments, tmp_path):

@@ -43,8 +43,7 @@ def sign_in(page, email: str, next_url: str) -> None:
 
 
 def test_a_held_payment_is_verified_by_staff_then_charged(
-    browser,
-    live_server,
+    new_page,
     fake_stripe,
     alice,
     charlie,
@@ -65,8 +64,7 @@ def test_a_held_payment_is_verified_by_staff_then_charged(
     card_file.write_bytes(files.jpeg_with_gps())
     id_file.write_bytes(files.png())
 
-    customer = browser.new_context(base_url=live_server.url).new_page()
-    customer.set_default_timeout(15_000)
+    customer = new_page()
     sign_in(customer, alice.email, f"/billing/invoices/{invoice.pk}/")
     customer.get_by_role("button", name="Pay now").click()
     expect(customer.get_by_role("heading", name="Verify Amex •••• 0005")).to_be_visible()
@@ -81,8 +79,7 @@ def test_a_held_payment_is_verified_by_staff_then_charged(
     expect(customer.get_by_text("Thank you: your pictures are sent for review.")).to_be_visible()
     expect(customer.get_by_text("Under review", exact=True)).to_be_visible()
 
-    staff = browser.new_context(base_url=live_server.url).new_page()
-    staff.set_default_timeout(15_000)
+    staff = new_page()
     sign_in(staff, charlie.email, "/admin/")
     staff.get_by_role("link", name="Review queue").click()
     expect(staff.get_by_text("Alice Archer <alice@example.com>")).to_be_visible()
