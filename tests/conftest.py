@@ -196,11 +196,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class ModuleGroups(LoadScopeScheduling):
+    class ModuleGroups(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
         def _split_scope(self, nodeid: str) -> str:
             return next((m for m in ONE_WORKER_MODULES if nodeid.startswith(m)), nodeid)
 
-    return ModuleGroups(config, log)  # type: ignore[arg-type]
+    return ModuleGroups(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -10,8 +10,11 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 # The test databases are dropped at the end of the run: their commits need not wait for
-# the disk (6-7 ms a commit on the 2-core VM, 0.7 ms without). libpq reads PGOPTIONS, so
-# the servers a test starts (gunicorn, Celery workers, manage.py) inherit it too.
+# the WAL to reach the disk (6-7 ms a commit on the 2-core VM, 0.7 ms without;
+# transactional tests commit ~100 times each: live-server requests, the flush's refill of
+# content types and permissions, the cookie declaration). Visibility and locking are
+# unchanged. libpq reads PGOPTIONS, so the servers a test starts (gunicorn, Celery
+# workers, manage.py) inherit it too.
 os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
 # Files a test run writes (support attachments, media, privacy exports, identity
 # documents) go to folders of its own, never the project's: one per pytest-xdist worker
@@ -52,13 +55,6 @@ SMS_BACKEND = "notifications.sms.LocmemBackend"
 # per test on the 2-core machine (tests/pgflush/base.py says why).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"]["ENGINE"] = "tests.pgflush"  # noqa: F405
-    # A test database need not survive a crash: a commit returns without waiting for
-    # the WAL to reach the disk (5.9 ms -> 0.8 ms a commit on this VM). Transactional
-    # tests commit a lot (each live-server request, the flush's post_migrate refill of
-    # content types and permissions, the cookie declaration): ~100 commits a browser test.
-    # Visibility and locking are unchanged; only durability after a crash is given up.
-    _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
-    _options["options"] = f"{_options.get('options', '')} -c synchronous_commit=off".strip()
 # A second database standing in for the read replica (tests/core/test_replica_router.py).
 DATABASES["replica"] = {  # noqa: F405
     **DATABASES["default"],  # noqa: F405
