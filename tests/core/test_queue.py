@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from core.queue import enqueue, task_named
 from notifications.tasks import send_emails
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.commands import run_python
 
 
 def test_a_task_is_found_by_name_in_a_process_that_never_imported_its_module():
@@ -24,9 +20,7 @@ def test_a_task_is_found_by_name_in_a_process_that_never_imported_its_module():
         "print(task_named('privacy.tasks.build_export').name)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    result = subprocess.run(  # noqa: S603 (our own interpreter and a fixed script)
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    result = run_python("-c", script, env=env)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "privacy.tasks.build_export"

@@ -45,11 +45,10 @@ def test_without_a_replica_reports_read_from_default(alice, settings):
 @pytest.mark.django_db
 def test_with_db_pool_max_size_each_process_reads_through_psycopgs_pool():
     import os
-    import subprocess
-    import sys
 
-    from django.conf import settings
     from django.db import connection
+
+    from tests.commands import run_manage
 
     db = connection.settings_dict
     code = (
@@ -57,18 +56,17 @@ def test_with_db_pool_max_size_each_process_reads_through_psycopgs_pool():
         "print(type(connection.pool).__name__, connection.pool.max_size, "
         "connection.settings_dict['CONN_MAX_AGE'])"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", code],
-        cwd=settings.BASE_DIR,
+    result = run_manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        code,
         env=os.environ
         | {
             "DJANGO_SETTINGS_MODULE": "config.settings.base",
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "DB_POOL_MAX_SIZE": "4",
         },
-        capture_output=True,
-        text=True,
-        check=False,
     )
 
     assert result.returncode == 0, result.stderr

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 
 import boto3
 import pytest
@@ -18,6 +16,7 @@ from moto.server import ThreadedMotoServer
 from support import services
 from support.files import check_attachment
 from support.models import Attachment, Department
+from tests.commands import run_python
 from tests.helpers import PDF_BYTES
 from tests.verification import files
 from tests.verification.factories import CaseFactory
@@ -139,19 +138,15 @@ def test_the_environment_switches_both_storages_to_s3():
         "VERIFICATION_STORAGE_BACKEND": "storages.backends.s3.S3Storage",
         "VERIFICATION_STORAGE_OPTIONS": json.dumps(options),
     }
-    printed = subprocess.run(  # noqa: S603
-        [
-            sys.executable,
-            "-c",
-            "import json, django; django.setup(); from django.conf import settings; "
-            "print(json.dumps({k: settings.STORAGES[k] for k in "
-            "('support_attachments', 'verification')}))",
-        ],
+    result = run_python(
+        "-c",
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps({k: settings.STORAGES[k] for k in "
+        "('support_attachments', 'verification')}))",
         env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    )
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout
 
     assert json.loads(printed.splitlines()[-1]) == {
         "support_attachments": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
