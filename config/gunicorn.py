@@ -101,6 +101,4 @@ def worker_exit(server: Any, worker: Any) -> None:
     """A worker that exits (a restart, a recycle after max_requests, a shutdown) skips the
     cycle collections of interpreter teardown: with Django loaded they cost about a second
     of CPU, and at exit nothing of ours waits on a cycle being collected."""
-    import gc
-
     gc.freeze()
