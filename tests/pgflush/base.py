@@ -9,6 +9,15 @@ Django's foreign keys on PostgreSQL are DEFERRABLE INITIALLY DEFERRED, and the f
 in one transaction (execute_sql_flush), so the order of the DELETEs does not matter.
 Sequences and CASCADE (reset_sequences, allow_cascade) still go through TRUNCATE.
 config/settings/test.py names this engine for PostgreSQL test databases.
+
+The content types and permissions stay: one row per model and per model permission,
+written by migrate's post_migrate handlers from the models, the same for every test.
+Deleting them made the post_migrate signal that follows each flush insert all 320 (64
+content types, 256 permissions) again. That signal still runs and adds any a test
+removed; with the rows kept it only reads: 167 -> 133 queries a flush, 57 -> 41 ms of
+the test process's CPU and 28 -> 12 ms of its PostgreSQL backend's (medians of 3 runs
+of 10 flushes). Their ids stay put. tests/core/test_test_database.py checks both: every
+other table empty, these rows unchanged and exactly the models'.
 """
 
 from __future__ import annotations
@@ -17,6 +26,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.backends.postgresql import base, operations
+
+# Filled by migrate (post_migrate) from the models, not by tests (see above).
+KEPT_TABLES = frozenset({"django_content_type", "auth_permission"})
 
 
 class DatabaseOperations(operations.DatabaseOperations):
@@ -35,6 +47,7 @@ class DatabaseOperations(operations.DatabaseOperations):
         return ["SET CONSTRAINTS ALL DEFERRED;"] + [
             f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};"
             for table in tables
+            if table not in KEPT_TABLES
         ]
 
 
