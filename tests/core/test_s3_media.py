@@ -8,10 +8,8 @@ import json
 import os
 import socket
 
-import boto3
 import pytest
 from django.core.files.storage import storages
-from moto.server import ThreadedMotoServer
 
 from support import services
 from support.files import check_attachment
@@ -35,6 +33,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
+    # Imported here, not at the top: moto's server (Flask, werkzeug, moto's S3 backend) and
+    # boto3 cost each pytest-xdist worker 0.15 s of CPU at collection, and only the worker
+    # that runs these tests needs them.
+    from moto.server import ThreadedMotoServer
+
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -46,6 +49,8 @@ def s3_endpoint():
 def buckets(s3_endpoint, settings, monkeypatch):
     """The storages of docs/scaling.md on S3: attachments and documents in private
     buckets of their own, signed links only."""
+    import boto3
+
     for name, value in ACCESS.items():
         monkeypatch.setenv(name, value)
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **_keys())
