@@ -17,11 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
-from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 from core.exceptions import ApplicationError
 
@@ -38,6 +37,11 @@ from .stripe_payloads import (
     refund_of,
     setup_intent_from_payload,
 )
+
+if TYPE_CHECKING:
+    # Annotations only: stripe.params builds its some 270 TypedDicts on first access,
+    # 20-50 ms of every process start that imports billing (manage.py, workers).
+    from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 _http_client: stripe.HTTPClient | None = None
 
