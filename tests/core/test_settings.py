@@ -7,7 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import mailers_from_url
-from tests.commands import run_manage
+from tests.commands import run_manage, run_python
 
 GOOD_SECRET = "k3y-" + "x7Qp2Lm9Zr4Tv8Wn1Ys6Ub3Hc5Jd0Fg" * 2
 
@@ -173,6 +173,8 @@ def test_the_embedded_default_has_a_demo_operator_address_and_production_none(tm
 
 
 def _test_settings_paths(**env: str) -> list[str]:
+    """The folders config.settings.test picks under `env`, as a new process reads them.
+    Only the settings module is read, without the apps manage.py would load."""
     code = (
         "from django.conf import settings as s; "
         "print(s.SUPPORT_ATTACHMENTS_ROOT, s.MEDIA_ROOT, "
@@ -187,12 +189,8 @@ def _test_settings_paths(**env: str) -> list[str]:
         "VERIFICATION_STORAGE_DIR",
     ):
         base.pop(name, None)
-    result = run_manage(
-        "shell",
-        "--verbosity=0",
-        "-c",
-        code,
-        env=base | {"DJANGO_SETTINGS_MODULE": "config.settings.test"} | env,
+    result = run_python(
+        "-c", code, env=base | {"DJANGO_SETTINGS_MODULE": "config.settings.test"} | env
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
