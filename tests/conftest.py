@@ -278,10 +278,28 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def _kept_pages_of_the_run(browser, live_server, django_db_setup):
+    """Pages kept for the run (tests/browser/kept_pages.py); closed before the live server
+    stops and the test database is dropped (their keep-alive sockets hold live-server
+    threads and those threads' database connections)."""
+    from tests.browser.kept_pages import KeptPages
+
+    pages = KeptPages(browser, live_server.url)
+    yield pages
+    pages.close()
+
+
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def kept_pages(_kept_pages_of_the_run):
+    """Hands out kept pages to this test, and empties them when it ends, pass or fail
+    (before the transactional database is flushed). Listeners a test adds to a page
+    (page.on) stay on it: the test removes them."""
+    yield _kept_pages_of_the_run
+    _kept_pages_of_the_run.give_back()
+
+
+@pytest.fixture
+def page(kept_pages, live_server):
+    """A page as in a new browser context, at base_url live_server.url."""
+    return kept_pages.take()

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.kept_pages import open_page_options
+
 
 @pytest.fixture(autouse=True)
 def _cookie_declaration_and_documents(request):
@@ -31,15 +33,19 @@ def _cookie_declaration_and_documents(request):
 
 
 @pytest.fixture
-def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:
-    """Opens a page in a browser context of its own (new_page(viewport=..., ...) takes
-    browser.new_context's options); every context is closed when the test ends, pass or
-    fail. A context left open keeps its keep-alive sockets to the live server, and the
-    server's request threads their database connections: the test database then cannot
-    be dropped at the end of the run (PostgreSQL waits 5 s for them, then refuses)."""
+def new_page(browser, live_server, kept_pages) -> Iterator[Callable[..., Any]]:
+    """Opens a page as in a browser context of its own (new_page(viewport=..., ...) takes
+    browser.new_context's options). With no option but the viewport it is a kept page
+    (tests/browser/kept_pages.py), another one at each call; with other options, a new
+    context, closed when the test ends, pass or fail. A context left open keeps its
+    keep-alive sockets to the live server, and the server's request threads their
+    database connections: the test database then cannot be dropped at the end of the run
+    (PostgreSQL waits 5 s for them, then refuses)."""
     contexts = []
 
     def open_page(**options: Any) -> Any:
+        if open_page_options(options):
+            return kept_pages.take(options.get("viewport"))
         context = browser.new_context(base_url=live_server.url, **options)
         contexts.append(context)
         page = context.new_page()

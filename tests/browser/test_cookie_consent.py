@@ -10,9 +10,10 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Request
 
 from privacy.models import CookieConsentRecord, PageTiming
 from privacy.selectors import cookie_declaration, declaration_version
@@ -36,7 +37,13 @@ class Watch:
         self.page = page
         self.origin = origin
         self.urls: list[str] = []
-        page.on("request", lambda request: self.urls.append(request.url))
+        page.on("request", self.record)
+
+    def record(self, request: Request) -> None:
+        self.urls.append(request.url)
+
+    def stop(self) -> None:
+        self.page.remove_listener("request", self.record)
 
     def third_party(self) -> list[str]:
         return [u for u in self.urls if not u.startswith((self.origin, "data:", "blob:"))]
@@ -88,6 +95,21 @@ def visit_everything(page: Page, user, *, expect_banner: bool) -> None:
 
 
 @pytest.fixture
+def start_watching(page, live_server) -> Iterator[Callable[[], Watch]]:
+    """start_watching() starts recording the page's requests; the recording stops when the test
+    ends (the page is kept for later tests, tests/browser/kept_pages.py)."""
+    watches: list[Watch] = []
+
+    def start() -> Watch:
+        watches.append(Watch(page, live_server.url))
+        return watches[-1]
+
+    yield start
+    for started in watches:
+        started.stop()
+
+
+@pytest.fixture
 def google_tag(settings, page):
     """A Google tag id is configured; its script is served locally, never fetched."""
     settings.GOOGLE_TAG_ID = "G-TEST123"
@@ -95,9 +117,9 @@ def google_tag(settings, page):
 
 
 def test_before_a_choice_only_necessary_cookies_and_no_third_party_request(
-    page, live_server, alice, google_tag
+    page, start_watching, alice, google_tag
 ):
-    watch = Watch(page, live_server.url)
+    watch = start_watching()
 
     visit_everything(page, alice, expect_banner=True)
 
@@ -134,8 +156,8 @@ def test_the_banner_buttons_are_equal_reachable_by_keyboard_and_not_covered(page
     assert focused[2:] == ["Accept all", "Reject all", "Customize"]
 
 
-def test_after_reject_all_the_same_holds_on_every_page(page, live_server, alice, google_tag):
-    watch = Watch(page, live_server.url)
+def test_after_reject_all_the_same_holds_on_every_page(page, start_watching, alice, google_tag):
+    watch = start_watching()
     page.goto("/")
     page.get_by_role("button", name="Reject all").click()
     page.wait_for_load_state()
@@ -154,8 +176,8 @@ def test_after_reject_all_the_same_holds_on_every_page(page, live_server, alice,
     assert record.declaration_version and record.policy.version == 1 and record.ip
 
 
-def test_customize_with_functional_only(page, live_server, alice, google_tag):
-    watch = Watch(page, live_server.url)
+def test_customize_with_functional_only(page, start_watching, alice, google_tag):
+    watch = start_watching()
     page.goto("/terms/")
     page.get_by_role("link", name="Customize").click()
     page.get_by_role("checkbox", name=re.compile("^Functional")).check()
@@ -177,8 +199,8 @@ def test_customize_with_functional_only(page, live_server, alice, google_tag):
     assert currency["value"] == "USD" and currency["expires"] > 0
 
 
-def test_accept_all_turns_on_measurements_and_the_google_tag(page, live_server, google_tag):
-    watch = Watch(page, live_server.url)
+def test_accept_all_turns_on_measurements_and_the_google_tag(page, start_watching, google_tag):
+    watch = start_watching()
     page.goto("/")
     page.get_by_role("button", name="Accept all").click()
     page.wait_for_load_state()
@@ -202,7 +224,7 @@ def test_accept_all_turns_on_measurements_and_the_google_tag(page, live_server, 
 
 
 def test_a_change_of_mind_from_the_footer_stops_everything_at_once(
-    page, live_server, alice, google_tag
+    page, start_watching, alice, google_tag
 ):
     page.goto("/")
     page.get_by_role("button", name="Accept all").click()
@@ -214,7 +236,7 @@ def test_a_change_of_mind_from_the_footer_stops_everything_at_once(
     page.get_by_role("navigation", name="Legal").get_by_role("link", name="Cookie settings").click()
     page.get_by_role("button", name="Reject all").click()
     page.wait_for_load_state()
-    watch = Watch(page, live_server.url)
+    watch = start_watching()
 
     visit_everything(page, alice, expect_banner=False)
 
